@@ -1,0 +1,1 @@
+"""Jupyter integration: the container kernel provisioner, kernelspecs, magics, publishing."""

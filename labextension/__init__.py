@@ -1,0 +1,1 @@
+"""The JupyterLab sidebar's server side: REST handlers for images, binds, instances, builds."""
