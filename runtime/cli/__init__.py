@@ -1,8 +1,9 @@
 """The `jupytainer` command line: global flags, then one verb, each verb in its own module.
 
 Only the module of the verb being run is imported, so `jupytainer exec` does not pay for
-the builder or the Jupyter side. Adding a verb is one line in VERBS and one module that
-defines `configure(parser)` and `run(args) -> int`.
+the builder or the Jupyter side. Adding a verb is one line in VERBS and a module that
+defines `configure(parser, verb)` and `run(args) -> int`; one module may serve several
+verbs (exec, run, shell, test), and finds which in `args.verb`.
 """
 
 import argparse
@@ -92,7 +93,8 @@ def _run_verb(verb: str, args: list[str], debug: bool) -> int:
         return EXIT_USAGE
     module = importlib.import_module(VERBS[verb][0])
     parser = argparse.ArgumentParser(prog=f"jupytainer {verb}", description=VERBS[verb][1])
-    module.configure(parser)
+    module.configure(parser, verb)
+    parser.set_defaults(verb=verb)
     try:
         options = parser.parse_args(args)
     except SystemExit as stop:

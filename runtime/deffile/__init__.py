@@ -1,0 +1,1 @@
+"""Apptainer definition files: parsing and {{ ARG }} templating."""

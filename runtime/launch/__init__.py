@@ -1,0 +1,1 @@
+"""The namespace launcher: runs a command inside an image the way Apptainer does."""

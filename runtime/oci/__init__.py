@@ -1,0 +1,1 @@
+"""OCI registries, image layouts and archives as image sources."""
