@@ -1,1 +1,21 @@
-"""The SIF container format: read, create and edit SIF files (independent of the rest)."""
+"""The SIF container format: read, create and edit SIF files (independent of the rest).
+
+`load` opens an image reading only its header and descriptor table; `create` and
+`write_atomically` make new ones; a SifFile adds, deletes and selects objects.
+"""
+
+from .add import CryptoMessageInfo, LinkTo, ObjectInput, PartitionInfo, SignatureInfo
+from .constants import (GO_ZERO_TIME, CryptoFormat, CryptoMessageType, DataType, FsType,
+                        HashType, PartType, SbomFormat)
+from .create import create, creating, write_atomically
+from .errors import SifError
+from .image import SifFile
+from .load import load
+from .structures import Descriptor, Header
+
+__all__ = [
+    "GO_ZERO_TIME", "CryptoFormat", "CryptoMessageInfo", "CryptoMessageType", "DataType",
+    "Descriptor", "FsType", "HashType", "Header", "LinkTo", "ObjectInput", "PartType",
+    "PartitionInfo", "SbomFormat", "SifError", "SifFile", "SignatureInfo", "create",
+    "creating", "load", "write_atomically",
+]

@@ -1,0 +1,51 @@
+"""Deleting an object: its slot is freed; its data stays unless zeroed, and the file only
+shrinks when the last object is deleted with compaction."""
+
+import os
+from typing import TYPE_CHECKING
+
+from .constants import UNKNOWN_ARCH, PartType
+from .errors import SifError
+from .structures import Descriptor
+
+if TYPE_CHECKING:
+    from .image import SifFile
+
+CHUNK = 1 << 20
+
+
+def delete_object(sif: "SifFile", object_id: int, *, zero: bool = False,
+                  compact: bool = False) -> None:
+    sif.require_writable()
+    descriptor = sif.get(object_id)
+    if compact and any(other.end > descriptor.end for other in sif.objects):
+        raise SifError(f"cannot compact {sif.path}: object {object_id} is not the last one")
+
+    if zero:
+        _zero(sif, descriptor)
+    if compact:
+        _truncate(sif, descriptor.offset + descriptor.size - descriptor.size_with_padding)
+        sif.header.data_size -= descriptor.size_with_padding
+
+    header = sif.header
+    header.descriptors_free += 1
+    header.modified_at = sif.now()
+    if descriptor.parttype == PartType.PRIMARY_SYSTEM:
+        header.arch_code = UNKNOWN_ARCH
+    sif.store(Descriptor.unused(descriptor.slot))
+
+
+def _zero(sif: "SifFile", descriptor: Descriptor) -> None:
+    for start in range(descriptor.offset, descriptor.end, CHUNK):
+        length = min(CHUNK, descriptor.end - start)
+        try:
+            os.pwrite(sif.fileno(), bytes(length), start)
+        except OSError as failure:
+            raise SifError(f"cannot write {sif.path}: {failure.strerror}") from failure
+
+
+def _truncate(sif: "SifFile", size: int) -> None:
+    try:
+        os.ftruncate(sif.fileno(), size)
+    except OSError as failure:
+        raise SifError(f"cannot truncate {sif.path}: {failure.strerror}") from failure
