@@ -17,6 +17,10 @@ from jupytainer.runtime.errors import JupytainerError
 # verb -> (module that implements it, one-line summary for `jupytainer --help`)
 VERBS: dict[str, tuple[str, str]] = {
     "sif": ("jupytainer.runtime.cli.sif", "Inspect and edit SIF files, as siftool does"),
+    "exec": ("jupytainer.runtime.cli.actions", "Run a command in a container"),
+    "run": ("jupytainer.runtime.cli.actions", "Run a container's runscript"),
+    "shell": ("jupytainer.runtime.cli.actions", "Start an interactive shell in a container"),
+    "test": ("jupytainer.runtime.cli.actions", "Run a container's test script"),
 }
 
 EXIT_USAGE = 255

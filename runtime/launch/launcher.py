@@ -1,0 +1,115 @@
+"""Running a container from this process: plan on the host, open the root file system,
+enter the namespaces, start the container's init, and wait for it while passing signals on.
+
+This is the command line's path; it stays in the calling process so that a start costs one
+fork, not a new interpreter.
+"""
+
+import os
+import signal
+
+from jupytainer.runtime.errors import JupytainerError
+from jupytainer.runtime.image import resolve_image
+from jupytainer.runtime.launch import syscalls as sc
+from jupytainer.runtime.launch.init import WATCHED, run_init, supervise
+from jupytainer.runtime.launch.options import ContainerOptions
+from jupytainer.runtime.launch.plan import Plan, make_plan
+
+
+def launch(image: str | os.PathLike, action: str, args: list[str],
+           options: ContainerOptions) -> int:
+    """Run action in the image from this process; the payload's exit status.
+
+    This process enters the container's user namespace (when not root): use it only in a
+    process of its own, such as the command line's.
+    """
+    host_env = dict(os.environ if options.host_env is None else options.host_env)
+    resolved = resolve_image(image)
+    plan = make_plan(resolved, action, args, options, host_env)
+    _open_root_filesystem(plan, options)
+    plan.session = _make_session_dir(host_env)
+    try:
+        return _run(plan)
+    finally:
+        os.rmdir(plan.session)
+
+
+def _open_root_filesystem(plan: Plan, options: ContainerOptions) -> None:
+    """Choose how init mounts the root: in place, loop device, squashfuse, or extracted."""
+    image = plan.image
+    if image.is_sandbox:
+        plan.rootfs, plan.rootfs_path = "sandbox", image.path
+        return
+    if plan.writable:
+        raise JupytainerError(f"{image.name} is a read-only SIF image: use --writable-tmpfs "
+                              "or --overlay, or build a sandbox to use --writable")
+    if not plan.userns and not options.unsquash:
+        plan.rootfs = "loop"
+        return
+    from jupytainer.runtime import squashfs
+
+    plan.mounter = None if options.unsquash else squashfs.fuse_mounter()
+    if plan.mounter:
+        plan.rootfs = "fuse"
+        return
+    plan.rootfs = "extracted"
+    try:
+        plan.rootfs_path = squashfs.extracted(image.path, image.partition_offset,
+                                              image.partition_size)
+    except OSError as failure:
+        raise squashfs.extraction_error(image.path, failure) from None
+
+
+def _make_session_dir(host_env: dict[str, str]) -> str:
+    """An empty directory that init mounts the session tmpfs on, inside its namespace."""
+    base = host_env.get("XDG_RUNTIME_DIR", "")
+    if not (base and os.access(base, os.W_OK | os.X_OK)):
+        base = "/tmp"
+    for attempt in range(100):
+        path = os.path.join(base, f"jupytainer-session-{os.getpid()}-{attempt}")
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue
+    raise JupytainerError(f"cannot create a session directory in {base}: clean it up")
+
+
+def _run(plan: Plan) -> int:
+    if plan.userns:
+        from jupytainer.runtime.launch import userns
+
+        userns.enter(plan.fakeroot, _real_user_name())
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)
+    try:
+        sc.unshare(sc.CLONE_NEWPID)
+        reader, writer = os.pipe2(os.O_CLOEXEC)
+        init = os.fork()
+        if init == 0:
+            os.close(reader)
+            run_init(plan, writer)
+        os.close(writer)
+        failure = _read_all(reader)
+        if failure:
+            os.waitpid(init, 0)
+            raise JupytainerError(failure)
+        return supervise(init)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+
+
+def _read_all(fd: int) -> str:
+    chunks = []
+    while chunk := os.read(fd, 4096):
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def _real_user_name() -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return str(os.getuid())

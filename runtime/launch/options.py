@@ -1,0 +1,38 @@
+"""What a caller may ask of a container: Apptainer's action flags as one value."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ContainerOptions:
+    """The flags of `exec`, `run`, `shell` and `test`, with Apptainer's meanings.
+
+    binds are raw `src[:dst[:ro|rw]]` specifications (comma lists and `\\,`/`\\:` escapes
+    allowed), applied after the default binds and in order. home is `src[:dst]`.
+    overlays are `DIR[:ro]`. no_mount names default mounts to skip (proc, sys, dev, devpts,
+    home, tmp, cwd, bind-paths) or absolute destinations. host_env, when set, replaces the
+    launcher's own environment as the one the container starts from.
+    """
+
+    binds: list[str] = field(default_factory=list)
+    home: str | None = None
+    no_home: bool = False
+    contain: bool = False
+    containall: bool = False
+    cleanenv: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+    env_files: list[str] = field(default_factory=list)
+    pwd: str | None = None
+    writable: bool = False
+    writable_tmpfs: bool = False
+    overlays: list[str] = field(default_factory=list)
+    fakeroot: bool = False
+    hostname: str | None = None
+    ipc: bool = False
+    net: bool = False
+    pid: bool = True
+    no_mount: list[str] = field(default_factory=list)
+    unsquash: bool = False
+    app: str | None = None
+    instance: str | None = None
+    host_env: dict[str, str] | None = None
