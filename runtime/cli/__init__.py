@@ -21,6 +21,9 @@ VERBS: dict[str, tuple[str, str]] = {
     "run": ("jupytainer.runtime.cli.actions", "Run a container's runscript"),
     "shell": ("jupytainer.runtime.cli.actions", "Start an interactive shell in a container"),
     "test": ("jupytainer.runtime.cli.actions", "Run a container's test script"),
+    "inspect": ("jupytainer.runtime.cli.inspect", "Show an image's labels, scripts, help and "
+                "environment"),
+    "run-help": ("jupytainer.runtime.cli.inspect", "Show the help of an image's runscript"),
 }
 
 EXIT_USAGE = 255
