@@ -16,6 +16,8 @@ from jupytainer.runtime.errors import JupytainerError
 
 # verb -> (module that implements it, one-line summary for `jupytainer --help`)
 VERBS: dict[str, tuple[str, str]] = {
+    "build": ("jupytainer.runtime.cli.build", "Build a SIF image or sandbox from a definition "
+              "file or an image"),
     "sif": ("jupytainer.runtime.cli.sif", "Inspect and edit SIF files, as siftool does"),
     "exec": ("jupytainer.runtime.cli.actions", "Run a command in a container"),
     "run": ("jupytainer.runtime.cli.actions", "Run a container's runscript"),

@@ -1,0 +1,1 @@
+"""The builder: definition files and images to SIF files and sandboxes."""
