@@ -27,17 +27,18 @@ def loop_mount(image_file: str, offset: int, size: int, target: str) -> None:
 
     backing = os.open(image_file, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        device = _configure_loop(fcntl, backing, offset, size)
+        device, path = _configure_loop(fcntl, backing, offset, size)
         try:
-            syscalls.mount(device, target, "squashfs", syscalls.MS_RDONLY | syscalls.MS_NODEV)
+            syscalls.mount(path, target, "squashfs", syscalls.MS_RDONLY | syscalls.MS_NODEV)
         finally:
             os.close(device)
     finally:
         os.close(backing)
 
 
-def _configure_loop(fcntl, backing: int, offset: int, size: int) -> int:
-    """A free loop device attached to backing, returned open (closing it releases it)."""
+def _configure_loop(fcntl, backing: int, offset: int, size: int) -> tuple[int, str]:
+    """A free loop device attached to backing, returned open (closing it releases it unless
+    it is mounted by then) with its path."""
     flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR
     config = _LOOP_CONFIG.pack(backing, 0, 0, 0, 0, offset, size, 0, 0, 0, flags,
                                b"", b"", b"", 0, 0)
@@ -45,10 +46,11 @@ def _configure_loop(fcntl, backing: int, offset: int, size: int) -> int:
     try:
         for _ in range(32):
             number = fcntl.ioctl(control, LOOP_CTL_GET_FREE)
-            device = os.open(f"/dev/loop{number}", os.O_RDONLY | os.O_CLOEXEC)
+            path = f"/dev/loop{number}"
+            device = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
             try:
                 fcntl.ioctl(device, LOOP_CONFIGURE, config)
-                return device
+                return device, path
             except OSError as failure:
                 os.close(device)
                 if failure.errno != errno.EBUSY:
@@ -71,16 +73,29 @@ def fuse_mounter() -> str | None:
 
 
 def fuse_mount(mounter: str, image_file: str, offset: int, target: str) -> None:
-    """Mount the partition with squashfuse; returns once the mount is in place.
+    """Mount the partition with squashfuse (see fuse_serve)."""
+    fuse_serve([mounter, "-f", "-o", f"offset={offset}", image_file], target,
+               f"fuse.{os.path.basename(mounter)}", syscalls.MS_RDONLY)
 
-    squashfuse detaches into the background when the mount is ready; its daemon then lives
-    as long as the container's PID namespace.
+
+def fuse_serve(argv: list[str], target: str, fstype: str, flags: int = 0) -> int:
+    """Mount a FUSE file system on target ourselves and hand the connection to the program
+    argv (given `/dev/fd/N` as its mount point, which libfuse 3 understands); its pid.
+
+    The mount is made here because a program this process starts in a user namespace
+    loses the capabilities that mounting needs. The program stays in the foreground as a
+    child of the container's init, and so ends with the container.
     """
-    argv = [mounter, "-o", f"offset={offset}", image_file, target]
-    pid = os.posix_spawn(mounter, argv, os.environ)
-    _, status = os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise OSError(errno.EIO, f"{os.path.basename(mounter)} could not mount {image_file}")
+    connection = os.open("/dev/fuse", os.O_RDWR)
+    os.set_inheritable(connection, True)
+    try:
+        options = (f"fd={connection},rootmode=40000,user_id={os.getuid()},"
+                   f"group_id={os.getgid()},allow_other")
+        syscalls.mount(os.path.basename(argv[0]), target, fstype,
+                       flags | syscalls.MS_NOSUID | syscalls.MS_NODEV, options)
+        return os.posix_spawn(argv[0], [*argv, f"/dev/fd/{connection}"], os.environ)
+    finally:
+        os.close(connection)
 
 
 def partition_digest(image_file: str, offset: int, size: int) -> str:

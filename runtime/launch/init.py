@@ -22,12 +22,15 @@ def run_init(plan: Plan, error_pipe: int) -> None:
     could not be set up (after writing one line saying why to error_pipe)."""
     try:
         payload = _start(plan, error_pipe)
+        os.close(error_pipe)
+        os._exit(supervise(payload))
     except JupytainerError as failure:
         _fail(error_pipe, str(failure))
     except OSError as failure:
         _fail(error_pipe, f"cannot start the container from {plan.image.name}: {failure}")
-    os.close(error_pipe)
-    os._exit(supervise(payload))
+    except BaseException as failure:
+        # This process is a fork of the launcher: it must never return into its code.
+        _fail(error_pipe, f"internal error while starting the container: {failure!r}")
 
 
 def _fail(error_pipe: int, message: str) -> None:
