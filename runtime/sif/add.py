@@ -1,6 +1,7 @@
 """Adding an object: its data goes after the last object (aligned), its descriptor into the
 first free slot, and the header's counters follow."""
 
+import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass
@@ -8,7 +9,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from .constants import (ARCH_CODES, DEFAULT_GROUP, EXTRA_SIZE, GROUP_MASK, NAME_SIZE,
                         PARTITION_ALIGNMENT, DataType, PartType)
-from .errors import SifError
+from .errors import SifError, reason
 from .select import primary_partitions
 from .structures import (FINGERPRINT_SIZE, Descriptor, crypto_message_extra, padded,
                          partition_extra, sbom_extra, signature_extra)
@@ -81,18 +82,24 @@ def add_object(sif: "SifFile", obj: ObjectInput) -> Descriptor:
     fields = _descriptor_fields(sif, obj)
     alignment = _alignment(sif, obj)
 
-    start = sif.header.data_offset + sif.header.data_size
+    start = _data_end(sif)
     offset = next_aligned(start, alignment)
-    size, digest = _write_data(sif, obj, start, offset)
-    if obj.data_type in (DataType.OCI_ROOT_INDEX, DataType.OCI_BLOB) and obj.extra is None:
-        fields["extra"] = padded(f"sha256:{digest}".encode(), EXTRA_SIZE, "digest")
-
-    stamp = sif.now()
-    descriptor = Descriptor(slot, obj.data_type, True, slot + 1, offset=offset, size=size,
-                            size_with_padding=offset - start + size, created_at=stamp,
-                            modified_at=stamp, uid=0, gid=0, **fields)
-    _update_header(sif, descriptor, stamp)
-    sif.store(descriptor)
+    saved_header = dataclasses.replace(sif.header)
+    original_size = os.fstat(sif.fileno()).st_size
+    try:
+        size, digest = _write_data(sif, obj, start, offset)
+        if obj.data_type in (DataType.OCI_ROOT_INDEX, DataType.OCI_BLOB) and obj.extra is None:
+            fields["extra"] = padded(f"sha256:{digest}".encode(), EXTRA_SIZE, "digest")
+        stamp = sif.now()
+        descriptor = Descriptor(slot, obj.data_type, True, slot + 1, offset=offset, size=size,
+                                size_with_padding=offset - start + size, created_at=stamp,
+                                modified_at=stamp, uid=0, gid=0, **fields)
+        _update_header(sif, descriptor, stamp)
+        sif.store(descriptor)
+    except BaseException:
+        sif.header = saved_header
+        os.ftruncate(sif.fileno(), original_size)
+        raise
     return descriptor
 
 
@@ -185,20 +192,23 @@ def _update_header(sif: "SifFile", descriptor: Descriptor, stamp: int) -> None:
     header.modified_at = stamp
 
 
+def _data_end(sif: "SifFile") -> int:
+    """Where the data section ends by the header, which must be inside the file."""
+    end = sif.header.data_offset + sif.header.data_size
+    file_size = os.fstat(sif.fileno()).st_size
+    if end > file_size:
+        raise SifError(f"cannot add to {sif.path}: its header says the data ends at byte "
+                       f"{end}, past the end of the file ({file_size} bytes)")
+    return end
+
+
 def _write_data(sif: "SifFile", obj: ObjectInput, start: int, offset: int) -> tuple[int, str]:
-    """Copy the data to offset (zeros in the alignment gap); returns its size and sha256.
-    Anything written is cut off again when the copy fails."""
-    fd = sif.fileno()
-    original_size = os.fstat(fd).st_size
+    """Copy the data to offset (zeros in the alignment gap); returns its size and sha256."""
     try:
-        os.pwrite(fd, bytes(offset - start), start)
-        return _copy(obj.data, fd, offset)
-    except BaseException as failure:
-        os.ftruncate(fd, original_size)
-        if isinstance(failure, OSError):
-            raise SifError(f"cannot add to {sif.path}: {failure.strerror or failure}") \
-                from failure
-        raise
+        sif.zero_fill(start, offset)
+        return _copy(obj.data, sif.fileno(), offset)
+    except (OSError, OverflowError) as failure:
+        raise SifError(f"cannot add to {sif.path}: {reason(failure)}") from failure
 
 
 def _copy(data: bytes | BinaryIO | str | os.PathLike, fd: int, offset: int) -> tuple[int, str]:

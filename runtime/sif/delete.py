@@ -11,8 +11,6 @@ from .structures import Descriptor
 if TYPE_CHECKING:
     from .image import SifFile
 
-CHUNK = 1 << 20
-
 
 def delete_object(sif: "SifFile", object_id: int, *, zero: bool = False,
                   compact: bool = False) -> None:
@@ -22,9 +20,13 @@ def delete_object(sif: "SifFile", object_id: int, *, zero: bool = False,
         raise SifError(f"cannot compact {sif.path}: object {object_id} is not the last one")
 
     if zero:
-        _zero(sif, descriptor)
+        sif.zero_fill(descriptor.offset, descriptor.end)
     if compact:
-        _truncate(sif, descriptor.offset + descriptor.size - descriptor.size_with_padding)
+        padding = descriptor.size_with_padding - descriptor.size
+        if not 0 <= padding <= descriptor.offset:
+            raise SifError(f"cannot compact {sif.path}: object {object_id} has an invalid "
+                           f"padded size")
+        _truncate(sif, descriptor.offset - padding)
         sif.header.data_size -= descriptor.size_with_padding
 
     header = sif.header
@@ -33,15 +35,6 @@ def delete_object(sif: "SifFile", object_id: int, *, zero: bool = False,
     if descriptor.parttype == PartType.PRIMARY_SYSTEM:
         header.arch_code = UNKNOWN_ARCH
     sif.store(Descriptor.unused(descriptor.slot))
-
-
-def _zero(sif: "SifFile", descriptor: Descriptor) -> None:
-    for start in range(descriptor.offset, descriptor.end, CHUNK):
-        length = min(CHUNK, descriptor.end - start)
-        try:
-            os.pwrite(sif.fileno(), bytes(length), start)
-        except OSError as failure:
-            raise SifError(f"cannot write {sif.path}: {failure.strerror}") from failure
 
 
 def _truncate(sif: "SifFile", size: int) -> None:

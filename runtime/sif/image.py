@@ -5,14 +5,18 @@ class ties them to one open file and writes changed records back in place.
 """
 
 import os
+import struct
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from . import add, delete, select, set_primary, stream
 from .constants import GO_ZERO_TIME
-from .errors import SifError
+from .errors import SifError, reason
 from .structures import Descriptor, Header
+
+ZERO_CHUNK = 1 << 20
 
 
 class SifFile:
@@ -115,17 +119,34 @@ class SifFile:
     def store(self, descriptor: Descriptor) -> None:
         """Write one descriptor into its slot, then the header."""
         self.require_writable()
+        record, header = self._packed(descriptor.pack), self._packed(self.header.pack)
+        self._pwrite(record, self.header.descriptors_offset + descriptor.slot * len(record))
         self._slots[descriptor.slot] = descriptor
-        slot_offset = self.header.descriptors_offset + descriptor.slot * len(descriptor.pack())
-        self._pwrite(descriptor.pack(), slot_offset)
-        self.store_header()
+        self._pwrite(header, 0)
 
     def store_header(self) -> None:
         self.require_writable()
-        self._pwrite(self.header.pack(), 0)
+        self._pwrite(self._packed(self.header.pack), 0)
+
+    def zero_fill(self, start: int, end: int) -> None:
+        """Make [start, end) zeros: written over existing bytes, a sparse hole past the end."""
+        fd = self.fileno()
+        file_size = os.fstat(fd).st_size
+        for chunk_start in range(start, min(end, file_size), ZERO_CHUNK):
+            length = min(ZERO_CHUNK, min(end, file_size) - chunk_start)
+            self._pwrite(bytes(length), chunk_start)
+        if end > file_size:
+            os.ftruncate(fd, end)
+
+    def _packed(self, pack: Callable[[], bytes]) -> bytes:
+        try:
+            return pack()
+        except struct.error as problem:
+            raise SifError(f"{self.path} is corrupt: a value no longer fits its field "
+                           f"({problem})") from None
 
     def _pwrite(self, data: bytes, offset: int) -> None:
         try:
             os.pwrite(self.fileno(), data, offset)
-        except OSError as failure:
-            raise SifError(f"cannot write {self.path}: {failure.strerror}") from failure
+        except (OSError, OverflowError) as failure:
+            raise SifError(f"cannot write {self.path}: {reason(failure)}") from failure
