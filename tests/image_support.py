@@ -1,15 +1,13 @@
-"""Small images the runtime tests build themselves: a busybox root file system with an
-Apptainer-style /.singularity.d, as a sandbox directory or packed into a SIF (mksquashfs
-and siftool, with or without an inspect-metadata.json object)."""
+"""Images with chosen metadata for the environment and inspect tests: the busybox root of
+images.py with the env scripts, files and labels a test names, as a sandbox directory or
+packed by siftool into a SIF with or without definition and inspect-metadata.json objects."""
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
-BUSYBOX = shutil.which("busybox") or "/bin/busybox"
-BUSYBOX_TOOLS = ("sh", "env", "cat", "echo", "true", "printf", "ls")
+from images import busybox_rootfs, squashfs_of
+
 SIFTOOL_AMD64 = "2"
 
 
@@ -29,21 +27,8 @@ def metadata_root(root: Path, *, env: dict[str, str] | None = None,
 
 
 def busybox_root(root: Path, **metadata) -> Path:
-    """A runnable root: static busybox as /bin/sh and a few tools, plus the metadata."""
-    bin_dir = root / "bin"
-    bin_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(BUSYBOX, bin_dir / "busybox")
-    for tool in BUSYBOX_TOOLS:
-        (bin_dir / tool).symlink_to("busybox")
-    for directory in ("dev", "proc", "sys", "tmp", "root", "home", "etc", "var/tmp"):
-        (root / directory).mkdir(parents=True, exist_ok=True)
-    for name in ("hosts", "resolv.conf", "passwd", "group"):
-        (root / "etc" / name).touch()
-    (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
-    (root / "etc" / "group").write_text("root:x:0:\n")
-    metadata_root(root, **metadata)
-    os.chmod(root, 0o755)
-    return root
+    """A runnable busybox root whose metadata is then set as metadata_root sets it."""
+    return metadata_root(busybox_rootfs(root), **metadata)
 
 
 def write(path: Path, text: str) -> None:
@@ -55,10 +40,7 @@ def write(path: Path, text: str) -> None:
 def sif_from_root(root: Path, image: Path, *, inspect_metadata: dict | None = None,
                   deffile: str | None = None) -> Path:
     """image: a SIF whose primary partition is root as squashfs, plus the optional objects."""
-    squashfs = image.with_suffix(".squashfs")
-    subprocess.run(["mksquashfs", str(root), str(squashfs), "-noappend", "-quiet",
-                    "-no-progress", "-all-root", "-comp", "gzip"], check=True,
-                   capture_output=True)
+    squashfs = squashfs_of(root, image.with_suffix(".squashfs"))
     subprocess.run(["siftool", "new", str(image)], check=True, capture_output=True)
     if deffile is not None:
         _add(image, deffile.encode(), "1", [])
