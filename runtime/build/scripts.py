@@ -6,6 +6,8 @@ resolv.conf and hosts so that package managers can reach the network.
 """
 
 import os
+import signal
+import subprocess
 from pathlib import Path
 
 from jupytainer.runtime import log
@@ -16,6 +18,7 @@ ENVIRONMENT_FILE = f"/{layout.META}/env/91-environment.sh"
 LABELS_FILE = "/.build.labels"
 POST_SCRIPT = "/.post.script"
 STAGED_FILES = ("/etc/resolv.conf", "/etc/hosts")
+STOP_TIMEOUT = 10
 
 
 def run_setup(body: str, args: str, rootfs: Path, label: str = "setup") -> None:
@@ -78,11 +81,29 @@ def run_test(rootfs: Path, binds: list[str]) -> None:
 
 
 def _in_container(rootfs: Path, action: str, argv: list[str], **options) -> int:
-    from jupytainer.runtime.launch import ContainerOptions, run_container
+    """Run action in the root filesystem; an interrupted build ends the container (its
+    launcher forwards SIGTERM to the payload; SIGKILL if it does not stop) before going on."""
+    from jupytainer.runtime.launch import ContainerOptions, start_container
 
     options.setdefault("pwd", "/")
-    container = ContainerOptions(fakeroot=not userns.is_root(), **options)
-    return run_container(str(rootfs), action, argv, container)
+    container = start_container(str(rootfs), action, argv,
+                                ContainerOptions(fakeroot=not userns.is_root(), **options))
+    try:
+        return container.wait()
+    except BaseException:
+        _stop(container)
+        raise
+
+
+def _stop(container) -> None:
+    container.send_signal(signal.SIGTERM)
+    try:
+        container.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        container.send_signal(signal.SIGKILL)
+        container.wait()
+    except JupytainerError:
+        pass
 
 
 def _staged_binds(staging: Path) -> list[str]:
