@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from jupytainer.runtime import log
 from jupytainer.runtime.errors import JupytainerError
-from jupytainer.runtime.image import Image
+from jupytainer.runtime.image import Image, resolve_image
 
 METADATA_OBJECT = "inspect-metadata.json"
 METADATA_DIR = "/.singularity.d"
@@ -49,6 +49,28 @@ class Metadata:
     helpfile: str = ""
     environment: dict[str, str] = field(default_factory=dict)
     apps: dict[str, AppMetadata] = field(default_factory=dict)
+
+
+def open_image(reference: str) -> Image:
+    """The image at reference, as the launcher resolves it, except that an image built for
+    another architecture is accepted: its metadata is readable here even if it cannot run."""
+    try:
+        return resolve_image(reference)
+    except JupytainerError as refusal:
+        partition = _any_arch_partition(reference)
+        if partition is None:
+            raise refusal from None
+        return Image(os.path.abspath(reference), False, partition.offset, partition.size)
+
+
+def _any_arch_partition(reference: str):
+    from jupytainer.runtime import sif
+
+    try:
+        with sif.load(reference) as image:
+            return image.primary_partition()
+    except (sif.SifError, OSError):
+        return None
 
 
 def read_metadata(image: Image) -> Metadata:
@@ -105,7 +127,8 @@ def _extracted_metadata(image: Image) -> Iterator[str]:
                                 stdin=subprocess.DEVNULL)
         if result.returncode != 0 or not os.path.isdir(root):
             reason = (result.stderr.strip().splitlines() or ["unsquashfs failed"])[-1]
-            raise JupytainerError(f"cannot read the metadata of {image.path}: {reason}")
+            raise JupytainerError(f"cannot read the metadata of {image.path} (unsquashfs: "
+                                  f"{reason}): its root partition is damaged, rebuild it")
         yield root
 
 

@@ -115,6 +115,13 @@ def test_busybox_sections_as_text(busybox_sif):
     assert inspect("-H", busybox_sif).stdout == ""
 
 
+def test_an_image_for_another_architecture_is_inspected(shared_reference):
+    result = inspect(shared_reference / "sif-images" / "busybox_arm64.sif")
+
+    assert result.returncode == 0
+    assert "org.label-schema.build-arch: arm64\n" in result.stdout
+
+
 def test_busybox_has_no_help(busybox_sif):
     result = run_help(busybox_sif)
 
@@ -240,3 +247,19 @@ def test_not_an_image_is_one_fatal_line(verb, tmp_path):
     assert result.returncode == 255
     assert result.stderr.startswith("FATAL:   ") and result.stderr.count("\n") == 1
     assert "notes.txt" in result.stderr
+
+
+def test_damaged_partition_is_one_fatal_line(tmp_path):
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(bytes(range(256)) * 32)
+    image = tmp_path / "damaged.sif"
+    subprocess.run(["siftool", "new", str(image)], check=True)
+    subprocess.run(["siftool", "add", "--datatype", "4", "--parttype", "2", "--partfs", "1",
+                    "--partarch", "2", str(image), str(garbage)], check=True)
+
+    result = inspect(image)
+
+    assert result.returncode == 255
+    assert result.stderr.startswith("FATAL:   cannot read the metadata of ")
+    assert result.stderr.endswith("its root partition is damaged, rebuild it\n")
+    assert result.stderr.count("\n") == 1

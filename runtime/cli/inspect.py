@@ -4,8 +4,7 @@ text and JSON formats, read without starting a container."""
 import argparse
 import json
 
-from jupytainer.runtime.image import resolve_image
-from jupytainer.runtime.metadata import AppMetadata, Metadata, read_metadata
+from jupytainer.runtime.metadata import AppMetadata, Metadata, open_image, read_metadata
 
 NO_HELP = "No help sections were defined for this image"
 
@@ -41,7 +40,7 @@ def configure(parser: argparse.ArgumentParser, verb: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    metadata = read_metadata(resolve_image(args.image))
+    metadata = read_metadata(open_image(args.image))
     if args.verb == "run-help":
         return _run_help(metadata, args.app)
 
