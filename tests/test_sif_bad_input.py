@@ -1,13 +1,16 @@
 """Damaged or wrong files and impossible requests: each gives one line naming the file and
 the problem, a non-zero exit, no traceback, and leaves the file as it was."""
 
+import os
 import struct
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from jupytainer.runtime import sif
 from jupytainer.runtime.sif import DataType, FsType, ObjectInput, PartitionInfo, PartType
+from conftest import JUPYTAINER
 from sif_support import build, jupytainer_sif
 
 TABLE = 4096
@@ -156,10 +159,29 @@ def test_second_primary_partition_is_refused(tmp_path):
 
 
 def test_missing_file_and_directory_are_one_line_errors(tmp_path):
+    fifo = tmp_path / "fifo.sif"
+    os.mkfifo(fifo)
     for target, words in [(tmp_path / "absent.sif", "No such file"),
-                          (tmp_path, "Is a directory")]:
+                          (tmp_path, "not a regular file"), (fifo, "not a regular file")]:
         result = jupytainer_sif("list", target, check=False)
         assert_one_line_refusal(result, target, words)
+
+
+def test_missing_input_file_is_named_in_the_error(tmp_path):
+    image = good_image(tmp_path)
+    before = image.read_bytes()
+    result = jupytainer_sif("add", image, tmp_path / "absent.squashfs", "--datatype", "7",
+                            check=False)
+    assert_one_line_refusal(result, tmp_path / "absent.squashfs", "No such file")
+    assert image.read_bytes() == before
+
+
+def test_dump_into_a_closed_pipe_is_quiet(tmp_path):
+    image = build(tmp_path / "big.sif", {}, [ObjectInput(DataType.GENERIC, bytes(4 << 20))])
+    result = subprocess.run(["bash", "-o", "pipefail", "-c",
+                             f"'{JUPYTAINER}' sif dump 1 '{image}' | head -c 10 >/dev/null"],
+                            capture_output=True)
+    assert result.returncode == 0 and result.stderr == b""
 
 
 def test_read_only_image_refuses_edits(tmp_path):

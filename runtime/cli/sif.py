@@ -2,6 +2,7 @@
 with its arguments, flags and output, so that people who know one know the other."""
 
 import argparse
+import os
 import shutil
 import sys
 
@@ -10,8 +11,9 @@ from jupytainer.runtime.sif import text
 from jupytainer.runtime.sif.constants import ARCH_NAMES, GROUP_MASK
 
 DATATYPE_HELP = """the type of data to add [NEEDED, no default]:
-  1-Deffile, 2-EnvVar, 3-Labels, 4-Partition, 5-Signature, 6-GenericJSON,
-  7-Generic, 8-CryptoMessage, 9-SBOM, 10-OCI.RootIndex, 11-OCI.Blob"""
+  1-Deffile, 2-EnvVar, 3-Labels, 4-Partition,
+  5-Signature, 6-GenericJSON, 7-Generic, 8-CryptoMessage,
+  9-SBOM, 10-OCI.RootIndex, 11-OCI.Blob"""
 # siftool's --partarch numbers are the stored codes; 13 (loong64) is not offered by siftool.
 PARTITION_ARCHES = {int(code[:2]): name for code, name in ARCH_NAMES.items()
                     if 0 < int(code[:2]) <= 12}
@@ -20,47 +22,67 @@ SBOM_FORMATS["github"] = sif.SbomFormat.GITHUB_JSON
 MAX_UINT32 = 0xFFFFFFFF
 
 
+# command -> (summary, positional arguments, example), in siftool's order and words.
+COMMAND_TABLE = {
+    "add": ("Add a data object to a SIF image", ["sif_path", "object_path"],
+            "add image.sif rootfs.squashfs --datatype 4 --parttype 2 --partfs 1 "
+            "--partarch 2"),
+    "del": ("Delete a data object from a SIF image", ["id", "sif_path"], "del 1 image.sif"),
+    "dump": ("Dump a data object from a SIF image", ["id", "sif_path"], "dump 1 image.sif"),
+    "header": ("Display global header from a SIF image", ["sif_path"], "header image.sif"),
+    "info": ("Display info about a data object from a SIF image", ["id", "sif_path"],
+             "info 1 image.sif"),
+    "list": ("List data objects from a SIF image", ["sif_path"], "list image.sif"),
+    "new": ("Create a new, empty SIF image", ["sif_path"], "new image.sif"),
+    "setprim": ("Set the primary system partition in a SIF image", ["id", "sif_path"],
+                "setprim 1 image.sif"),
+}
+
+
 def configure(parser: argparse.ArgumentParser, verb: str) -> None:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    commands.add_parser("new", help="Create a new, empty SIF image").add_argument("sif_path")
-    _configure_add(commands.add_parser("add", help="Add a data object to a SIF image"))
-    for name, summary in [("del", "Delete a data object from a SIF image"),
-                          ("info", "Display info about a data object from a SIF image"),
-                          ("dump", "Dump a data object from a SIF image"),
-                          ("setprim", "Set the primary system partition in a SIF image")]:
-        command = commands.add_parser(name, help=summary, description=summary)
-        command.add_argument("id")
-        command.add_argument("sif_path")
-    for name, summary in [("list", "List data objects from a SIF image"),
-                          ("header", "Display global header from a SIF image")]:
-        commands.add_parser(name, help=summary, description=summary).add_argument("sif_path")
+    for name, (summary, positionals, example) in COMMAND_TABLE.items():
+        command = commands.add_parser(
+            name, help=summary, description=summary, epilog=f"example: jupytainer sif {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter)
+        for positional in positionals:
+            command.add_argument(positional, metavar=f"<{positional}>")
+        if name == "add":
+            _configure_add(command)
 
 
 def _configure_add(add: argparse.ArgumentParser) -> None:
     add.formatter_class = argparse.RawTextHelpFormatter
-    add.add_argument("sif_path")
-    add.add_argument("object_path")
-    add.add_argument("--datatype", type=int, default=0, help=DATATYPE_HELP)
-    add.add_argument("--parttype", type=int, default=0, help="the type of partition "
-                     "(with --datatype 4):\n  1-System, 2-PrimSys, 3-Data, 4-Overlay")
-    add.add_argument("--partfs", type=int, default=0, help="the filesystem used "
-                     "(with --datatype 4):\n  1-Squash, 2-Ext3, 3-ImmuObj, 4-Raw")
-    add.add_argument("--partarch", type=int, default=0, help="the main architecture used "
-                     "(with --datatype 4):\n  " + ", ".join(
-                         f"{number}-{name}" for number, name in PARTITION_ARCHES.items()))
-    add.add_argument("--signhash", type=int, default=0, help="the signature hash used "
-                     "(with --datatype 5):\n  1-SHA256, 2-SHA384, 3-SHA512, 4-BLAKE2s_256, "
-                     "5-BLAKE2b_256")
-    add.add_argument("--signentity", default="", help="the entity that signs (with --datatype"
-                     " 5), a 40-hex-digit fingerprint")
-    add.add_argument("--sbomformat", default="", help="the SBOM format (with --datatype 9):\n  "
-                     + ", ".join(name for name in SBOM_FORMATS if name != "github"))
-    add.add_argument("--groupid", type=int, default=0, help="set groupid [default: 0, none]")
-    add.add_argument("--link", type=int, default=0, help="set link pointer [default: 0]")
-    add.add_argument("--alignment", type=int, default=None, help="set alignment "
-                     "[default: 4096 with --datatype 4, 0 otherwise]")
-    add.add_argument("--filename", default="", help="set logical filename/handle "
-                     "[default: none]")
+    add.add_argument("--datatype", type=int, default=0, metavar="int", help=DATATYPE_HELP)
+    add.add_argument("--parttype", type=int, default=0, metavar="int", help=(
+        "the type of partition (with --datatype 4-Partition):\n"
+        "  1-System, 2-PrimSys, 3-Data, 4-Overlay"))
+    add.add_argument("--partfs", type=int, default=0, metavar="int", help=(
+        "the filesystem used (with --datatype 4-Partition):\n"
+        "  1-Squash, 2-Ext3, 3-ImmuObj, 4-Raw"))
+    add.add_argument("--partarch", type=int, default=0, metavar="int", help=(
+        "the main architecture used (with --datatype 4-Partition):\n"
+        "  1-386, 2-amd64, 3-arm, 4-arm64, 5-ppc64, 6-ppc64le,\n"
+        "  7-mips, 8-mipsle, 9-mips64, 10-mips64le, 11-s390x, 12-riscv64"))
+    add.add_argument("--signhash", type=int, default=0, metavar="int", help=(
+        "the signature hash used (with --datatype 5-Signature):\n"
+        "  1-SHA256, 2-SHA384, 3-SHA512, 4-BLAKE2s_256, 5-BLAKE2b_256"))
+    add.add_argument("--signentity", default="", metavar="string", help=(
+        "the entity that signs (with --datatype 5-Signature):\n"
+        "  example: 433FE984155206BD962725E20E8713472A879943"))
+    add.add_argument("--sbomformat", default="", metavar="string", help=(
+        "the SBOM format (with --datatype 9-SBOM):\n"
+        "  cyclonedx-json, cyclonedx-xml, github-json, spdx-json,\n"
+        "  spdx-rdf, spdx-tag-value, spdx-yaml, syft-json"))
+    add.add_argument("--groupid", type=int, default=0, metavar="uint32",
+                     help="set groupid [default: 0, no group]")
+    add.add_argument("--link", type=int, default=0, metavar="uint32",
+                     help="set link pointer [default: 0]")
+    add.add_argument("--alignment", type=int, default=None, metavar="int",
+                     help="set alignment [default: 4096 with --datatype 4-Partition, "
+                          "0 otherwise]")
+    add.add_argument("--filename", default="", metavar="string",
+                     help="set logical filename/handle [default: none]")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -173,9 +195,12 @@ def _info(args: argparse.Namespace) -> None:
 def _dump(args: argparse.Namespace) -> None:
     object_id = _object_id(args.id)
     with sif.load(args.sif_path) as image, image.open_object(image.get(object_id)) as data:
-        sys.stdout.flush()
-        shutil.copyfileobj(data, sys.stdout.buffer, length=1 << 20)
-        sys.stdout.buffer.flush()
+        try:
+            shutil.copyfileobj(data, sys.stdout.buffer, length=1 << 20)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            # The reader stopped early (`| head`): not an error, and nothing left to flush.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 COMMANDS = {"new": _new, "add": _add, "del": _del, "setprim": _setprim, "list": _list,

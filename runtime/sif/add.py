@@ -77,6 +77,14 @@ class ObjectInput:
 
 def add_object(sif: "SifFile", obj: ObjectInput) -> Descriptor:
     """Write obj's data and descriptor; on failure the file is left as it was."""
+    if isinstance(obj.data, (str, os.PathLike)):
+        try:
+            source = open(obj.data, "rb")
+        except OSError as failure:
+            raise SifError(f"cannot read {obj.data}: {reason(failure)}") from failure
+        with source:
+            return add_object(sif, dataclasses.replace(obj, data=source))
+
     sif.require_writable()
     slot = _free_slot(sif)
     fields = _descriptor_fields(sif, obj)
@@ -211,10 +219,7 @@ def _write_data(sif: "SifFile", obj: ObjectInput, start: int, offset: int) -> tu
         raise SifError(f"cannot add to {sif.path}: {reason(failure)}") from failure
 
 
-def _copy(data: bytes | BinaryIO | str | os.PathLike, fd: int, offset: int) -> tuple[int, str]:
-    if isinstance(data, (str, os.PathLike)):
-        with open(data, "rb") as source:
-            return _copy(source, fd, offset)
+def _copy(data: bytes | BinaryIO, fd: int, offset: int) -> tuple[int, str]:
     digest = hashlib.sha256()
     if isinstance(data, (bytes, bytearray, memoryview)):
         chunks = iter([bytes(data)])

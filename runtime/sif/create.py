@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .constants import (DEFAULT_DESCRIPTORS_OFFSET, DEFAULT_DESCRIPTORS_TOTAL, DESCRIPTOR,
                         GO_ZERO_TIME, HEADER, LAUNCH_SCRIPT_SIZE, UNKNOWN_ARCH)
-from .errors import SifError
+from .errors import SifError, reason
 from .image import SifFile
 from .structures import Descriptor, Header
 
@@ -87,7 +87,7 @@ def creating(path: str | os.PathLike, **create_options) -> Iterator[SifFile]:
         with sif:
             yield sif
             sif.sync()
-        os.replace(temporary, final)
+        _rename(temporary, final)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -100,6 +100,13 @@ def write_atomically(path: str | os.PathLike, build: Callable[[SifFile], None],
     """Create the SIF at path by calling build(sif) on a fresh image (see `creating`)."""
     with creating(path, **create_options) as sif:
         build(sif)
+
+
+def _rename(temporary: Path, final: Path) -> None:
+    try:
+        os.replace(temporary, final)
+    except OSError as failure:
+        raise SifError(f"cannot write {final}: {reason(failure)}") from failure
 
 
 def _sync_directory(directory: Path) -> None:

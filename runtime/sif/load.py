@@ -2,6 +2,7 @@
 that they describe a file that can be used safely."""
 
 import os
+import stat
 from pathlib import Path
 
 from .constants import DESCRIPTOR, HEADER, MAGIC, VERSION
@@ -18,6 +19,7 @@ def load(path: str | os.PathLike, writable: bool = False) -> SifFile:
     """
     path = Path(path)
     try:
+        _require_file(path)
         handle = open(path, "r+b" if writable else "rb", buffering=0)
     except OSError as failure:
         raise SifError(f"cannot open {path}: {failure.strerror}") from failure
@@ -27,6 +29,13 @@ def load(path: str | os.PathLike, writable: bool = False) -> SifFile:
         handle.close()
         raise
     return SifFile(path, handle, header, slots, writable=writable, fixed_time=None)
+
+
+def _require_file(path: Path) -> None:
+    """Refuse directories, pipes and the like before opening: a FIFO would block forever."""
+    mode = os.stat(path).st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISBLK(mode)):
+        raise SifError(f"{path} is not a SIF image: it is not a regular file")
 
 
 def read_tables(path: Path, fd: int) -> tuple[Header, list[Descriptor]]:
