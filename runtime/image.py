@@ -60,13 +60,7 @@ def _sif_image(path: str, reference: str | os.PathLike) -> Image:
     from jupytainer.runtime import sif
 
     with sif.load(path) as sif_file:
-        try:
-            partition = sif_file.primary_partition()
-        except sif.SifError:
-            partition = None
-        if partition is None:
-            raise JupytainerError(f"{reference} has no primary system partition: it holds no "
-                                  "root file system to run; rebuild the image")
+        partition = sif_file.primary_partition()
         _check_partition(partition, reference)
         return Image(path, False, partition.offset, partition.size)
 

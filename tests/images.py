@@ -59,7 +59,7 @@ def sif_of(rootfs: Path, target: Path, arch: str = "amd64") -> Path:
     from jupytainer.runtime import sif
 
     partition = squashfs_of(rootfs, target.with_suffix(".squashfs"))
-    with sif.create(target, launch_script="#!/usr/bin/env run-singularity\n") as image:
+    with sif.create(target, launch_script=b"#!/usr/bin/env run-singularity\n") as image:
         image.add_object(sif.ObjectInput(
             sif.DataType.PARTITION, data=partition,
             partition=sif.PartitionInfo(sif.FsType.SQUASHFS, sif.PartType.PRIMARY_SYSTEM,

@@ -7,16 +7,20 @@ import sys
 from jupytainer.runtime.errors import JupytainerError
 from jupytainer.runtime.launch.launcher import launch
 from jupytainer.runtime.launch.options import ContainerOptions
-from jupytainer.runtime.launch.process import ERROR_FD
+from jupytainer.runtime.launch.process import STARTED
 
 
 def main() -> int:
     request = json.loads(sys.argv[1])
+    report = request["report_fd"]
+    # Neither the container's init nor its payload may hold the report pipe open.
+    os.set_inheritable(report, False)
     try:
         return launch(request["image"], request["action"], request["args"],
-                      ContainerOptions(**request["options"]))
+                      ContainerOptions(**request["options"]),
+                      started=lambda: os.write(report, STARTED))
     except JupytainerError as failure:
-        os.write(ERROR_FD, str(failure).encode())
+        os.write(report, str(failure).encode())
         return failure.exit_status
 
 

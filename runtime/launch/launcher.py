@@ -17,8 +17,9 @@ from jupytainer.runtime.launch.plan import Plan, make_plan
 
 
 def launch(image: str | os.PathLike, action: str, args: list[str],
-           options: ContainerOptions) -> int:
-    """Run action in the image from this process; the payload's exit status.
+           options: ContainerOptions, started=None) -> int:
+    """Run action in the image from this process; the payload's exit status. started, if
+    given, is called once the payload runs.
 
     This process enters the container's user namespace (when not root): use it only in a
     process of its own, such as the command line's.
@@ -29,7 +30,7 @@ def launch(image: str | os.PathLike, action: str, args: list[str],
     _open_root_filesystem(plan, options)
     plan.session = _make_session_dir(host_env)
     try:
-        return _run(plan)
+        return _run(plan, started)
     finally:
         os.rmdir(plan.session)
 
@@ -75,7 +76,7 @@ def _make_session_dir(host_env: dict[str, str]) -> str:
     raise JupytainerError(f"cannot create a session directory in {base}: clean it up")
 
 
-def _run(plan: Plan) -> int:
+def _run(plan: Plan, started) -> int:
     if plan.userns:
         from jupytainer.runtime.launch import userns
 
@@ -93,6 +94,8 @@ def _run(plan: Plan) -> int:
         if failure:
             os.waitpid(init, 0)
             raise JupytainerError(failure)
+        if started is not None:
+            started()
         return supervise(init)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)

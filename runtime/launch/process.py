@@ -11,64 +11,62 @@ from pathlib import Path
 from jupytainer.runtime.errors import JupytainerError
 from jupytainer.runtime.launch.options import ContainerOptions
 
-# The launcher process reports its own errors on this descriptor, not on stderr, so that
-# they can be raised in the caller instead of mixing with the payload's output.
-ERROR_FD = 3
+# The launcher process reports on a pipe of its own, not on stderr: STARTED once the
+# payload runs, or its own error, which the caller raises instead of mixing it with output.
+STARTED = b"+"
 
 
 class ContainerProcess:
     """A running container. pid is the launcher's: a signal sent there reaches the payload."""
 
-    def __init__(self, popen: subprocess.Popen, errors: int) -> None:
+    def __init__(self, popen: subprocess.Popen) -> None:
         self._popen = popen
-        self._errors = errors
         self.pid = popen.pid
 
     def poll(self) -> int | None:
         """The payload's exit status when the container has ended, else None."""
         status = self._popen.poll()
-        return None if status is None else self._finish(status)
+        return None if status is None else _shell_status(status)
 
     def wait(self, timeout: float | None = None) -> int:
-        """Wait for the container to end; the payload's exit status. Raises JupytainerError
-        when the container could not be started."""
-        return self._finish(self._popen.wait(timeout))
+        """Wait for the container to end; the payload's exit status (128+N for signal N)."""
+        return _shell_status(self._popen.wait(timeout))
 
     def send_signal(self, number: int) -> None:
+        """Signal the payload (through the launcher and the container's init)."""
         if self._popen.returncode is None:
             self._popen.send_signal(number)
-
-    def _finish(self, status: int) -> int:
-        if self._errors >= 0:
-            message = _read_all(self._errors)
-            self._errors = -1
-            if message:
-                raise JupytainerError(message)
-        return status
 
 
 def start_container(image: str | Path, action: str, args: list[str],
                     options: ContainerOptions, *, stdin=None, stdout=None, stderr=None,
                     cwd: str | Path | None = None) -> ContainerProcess:
-    """Start action in image without waiting; stdin/stdout/stderr as for subprocess.Popen.
+    """Start action in image; returns once the payload runs, without waiting for it to end.
+    Raises JupytainerError when the container cannot start.
 
-    The container starts from options.host_env (default: this process's environment) and
-    in cwd (default: this process's working directory).
+    stdin/stdout/stderr are as for subprocess.Popen. The container starts from
+    options.host_env (default: this process's environment) and in cwd (default: this
+    process's working directory).
     """
     from jupytainer.runtime.image import resolve_image
 
     resolve_image(image)
-    request = json.dumps({"image": os.fspath(image), "action": action, "args": list(args),
-                          "options": asdict(options)})
     reader, writer = os.pipe()
+    request = json.dumps({"image": os.fspath(image), "action": action, "args": list(args),
+                          "options": asdict(options), "report_fd": writer})
     try:
         popen = subprocess.Popen(
             [sys.executable, "-m", "jupytainer.runtime.launch", request],
             stdin=stdin, stdout=stdout, stderr=stderr, cwd=cwd, pass_fds=(writer,),
-            env=options.host_env, preexec_fn=lambda: os.dup2(writer, ERROR_FD))
+            env=options.host_env)
     finally:
         os.close(writer)
-    return ContainerProcess(popen, reader)
+    with os.fdopen(reader, "rb") as report:
+        if report.read(1) == STARTED:
+            return ContainerProcess(popen)
+        message = report.read().decode(errors="replace").strip()
+    popen.wait()
+    raise JupytainerError(message or f"the launcher of {image} ended before starting it")
 
 
 def run_container(image: str | Path, action: str, args: list[str],
@@ -78,9 +76,6 @@ def run_container(image: str | Path, action: str, args: list[str],
     return start_container(image, action, args, options).wait()
 
 
-def _read_all(fd: int) -> str:
-    chunks = []
-    while chunk := os.read(fd, 4096):
-        chunks.append(chunk)
-    os.close(fd)
-    return b"".join(chunks).decode(errors="replace").strip()
+def _shell_status(status: int) -> int:
+    """A Popen return code as a shell reports it: 128+N for a launcher killed by signal N."""
+    return 128 - status if status < 0 else status
