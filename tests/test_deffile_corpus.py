@@ -61,6 +61,7 @@ BAD = [
     "indented_percent_line_in_heredoc",
     "indented_section_line",
     "post_tab_before_args",
+    "section_name_with_trailing_tab",
     "header_line_without_colon",
     "header_line_without_colon_at_all",
     "header_line_without_colon_not_a_keyword",

@@ -12,7 +12,7 @@ FRAGMENTS = [
     "%post", "%files", "%files from a", "%files from", "%apprun", "%apprun app", "%labels",
     "%arguments", "%environment", "%", "%%", "{{ A }}", "{{B}}", "A=1", "B={{ A }}", "#", "#!",
     ":", " ", "\t", "\n", "\r\n", "\r", "\\", "\\n\\", '"', "'", "\ufeff", "\x85", "\xa0", "[",
-    "{", "OtherURL1: u",
+    "{", "OtherURL1: u", "\udce9",
 ]
 
 definition_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=5)),
@@ -20,7 +20,9 @@ definition_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_siz
 
 
 def check_error(error: DefinitionError) -> None:
+    """One line, and printable on a UTF-8 terminal even when the file was not UTF-8."""
     assert "\n" not in str(error)
+    str(error).encode("utf-8")
 
 
 @settings(max_examples=400, deadline=None)
@@ -45,3 +47,15 @@ def test_render_only_ever_raises_definition_error(text, build_args):
         return
     if "{{" not in text:
         assert rendered == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_bytes_that_are_not_utf8_only_ever_raise_definition_error(data):
+    text = data.decode("utf-8", "surrogateescape")
+    try:
+        definition = parse_definition(text)
+    except DefinitionError as error:
+        check_error(error)
+        return
+    assert definition.raw_bytes() == data

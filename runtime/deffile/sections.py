@@ -148,8 +148,8 @@ def _indented(block: Block, previous: Block | None, source: str) -> DefinitionEr
 
 
 def _not_a_space(block: Block, source: str) -> DefinitionError:
-    heading = block.heading.strip(WHITESPACE)
-    fixed = _SPACE_RUN.sub(" ", heading, count=1)
+    heading = block.heading.lstrip(WHITESPACE)
+    fixed = _SPACE_RUN.sub(" ", heading, count=1).rstrip(WHITESPACE)
     return located(source, block.line, f"invalid section name in '{shown(heading)}': a "
                    f"section's name ends at the first space, not a tab; write '{shown(fixed)}'")
 
