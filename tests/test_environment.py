@@ -217,6 +217,19 @@ def test_direct_command_applies_overrides_literally():
     assert NAMES_VARIABLE not in env and INJECT_VARIABLE not in env
 
 
+TRICKY = ["it's", 'say "hi"', "back\\slash", "trailing\\", "line\nbreak", "$HOME `x`", ""]
+
+
+@pytest.mark.parametrize("no_eval", [False, True])
+@pytest.mark.parametrize("value", TRICKY)
+def test_direct_command_keeps_override_values_literal(value, no_eval):
+    environment = compose(HOST, env={"V": value, "W": "after"}, no_eval=no_eval)
+
+    _, env = direct_command("exec", ["/bin/tool"], environment)
+
+    assert (env["V"], env["W"]) == (value, "after")
+
+
 def test_direct_command_refuses_actions_that_need_a_shell():
     with pytest.raises(JupytainerError, match="no /bin/sh"):
         direct_command("run", [], compose(HOST))

@@ -96,3 +96,35 @@ def test_run_passes_arguments_to_the_runscript(identity, shared_reference):
     result = identity.jupytainer("run", image, "echo", "two  spaces", "$HOME")
 
     assert (result.returncode, result.stdout) == (0, f"two  spaces {identity.home}\n")
+
+
+@pytest.fixture
+def shell_less_image(identity) -> Path:
+    """A sandbox with busybox but no /bin/sh: its env scripts cannot be sourced."""
+    root = busybox_root(identity.workdir / "nosh", env=IMAGE_ENV)
+    for link in (root / "bin").iterdir():
+        if link.is_symlink():
+            link.unlink()
+    return root
+
+
+@pytest.mark.slow
+def test_image_without_sh_runs_exec_directly(identity, shell_less_image):
+    result = identity.jupytainer("exec", "--env", "SPACED=a  b $HOME", shell_less_image,
+                                 "/bin/busybox", "cat", "/proc/self/environ", env=HOST)
+    seen = dict(entry.split("=", 1) for entry in result.stdout.split("\0")[:-1])
+
+    assert result.returncode == 0, result.stderr
+    assert (seen["SPACED"], seen["FOO"], seen["APPTAINER_COMMAND"]) == (
+        "a  b $HOME", "host", "exec")
+    assert seen["PATH"] == f"/first:{DEFAULT_PATH}"
+    assert "FROM_IMAGE" not in seen
+
+
+@pytest.mark.slow
+def test_image_without_sh_cannot_run(identity, shell_less_image):
+    result = identity.jupytainer("run", shell_less_image)
+
+    assert result.returncode == 255
+    assert result.stderr == ("FATAL:   cannot run: the image has no /bin/sh to run its "
+                             "scripts; use 'jupytainer exec IMAGE COMMAND'\n")

@@ -313,8 +313,39 @@ def _overridden_path(path: str, overrides: Mapping[str, str]) -> str:
 
 
 def _parse_inject(script: str) -> dict[str, str]:
-    """The overrides back from inject_script's output, without shell evaluation."""
-    import shlex
+    """The overrides back from inject_script's output, without shell evaluation.
 
-    words = shlex.split(script, posix=True)
-    return dict(word.split("=", 1) for word in words if word != "export")
+    It runs in the container, where the host's standard library is out of reach: no
+    import may happen here.
+    """
+    overrides = {}
+    position = 0
+    while script.startswith("export ", position):
+        equals = script.index("=", position)
+        name = script[position + len("export "):equals]
+        value, position = _unquote(script, equals + 1)
+        overrides[name] = value
+        position += 1
+    return overrides
+
+
+def _unquote(script: str, start: int) -> tuple[str, int]:
+    """The word inject_script quoted at start, and the index just after it."""
+    if script[start] == "'":
+        pieces, position = [], start
+        while True:
+            end = script.index("'", position + 1)
+            pieces.append(script[position + 1:end])
+            if not script.startswith("'\"'\"'", end):
+                return "'".join(pieces), end + 1
+            position = end + 4
+    pieces, position = [], start + 1
+    while script[position] != '"':
+        if script.startswith("\\\n", position):
+            position += 2
+            continue
+        if script[position] == "\\" and script[position + 1] in '"\\$`':
+            position += 1
+        pieces.append(script[position])
+        position += 1
+    return "".join(pieces), position + 1
