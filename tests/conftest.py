@@ -18,6 +18,9 @@ SHARED_REFERENCE = REPO.parent / "shared" / "reference"
 JUPYTAINER = Path(sys.executable).parent / "jupytainer"
 TEST_USER = "jupytainer-test"
 
+# Session fixtures of real registries (docker-registry on 127.0.0.1) for the OCI tests.
+pytest_plugins = ["oci_registry"]
+
 
 @pytest.fixture(scope="session")
 def shared_reference() -> Path:
