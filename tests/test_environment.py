@@ -3,6 +3,7 @@
 import pytest
 
 from jupytainer.runtime.errors import JupytainerError
+from jupytainer.runtime.launch import environment as environment_module
 from jupytainer.runtime.launch.environment import (DEFAULT_PATH, INJECT_VARIABLE,
                                                    NAMES_VARIABLE, EnvironmentRequest,
                                                    compose_environment, direct_command)
@@ -186,6 +187,15 @@ def test_env_file_with_a_syntax_error_is_an_error(tmp_path):
     env_file.write_text('A="unterminated\n')
 
     with pytest.raises(JupytainerError, match="could not evaluate environment file"):
+        compose(HOST, env_files=[str(env_file)])
+
+
+def test_env_file_that_never_ends_is_an_error(tmp_path, monkeypatch):
+    env_file = tmp_path / "slow.env"
+    env_file.write_text("while :; do :; done\n")
+    monkeypatch.setattr(environment_module, "ENV_FILE_TIMEOUT", 1)
+
+    with pytest.raises(JupytainerError, match="took more than 1 seconds to evaluate"):
         compose(HOST, env_files=[str(env_file)])
 
 

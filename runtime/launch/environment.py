@@ -22,6 +22,8 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CONTAINER_SHELL = "/bin/sh"
 ACTION_NAME = "jupytainer-action"
 ACTIONS = ("exec", "run", "shell", "test", "start")
+# Apptainer gives the evaluation of an environment file a minute.
+ENV_FILE_TIMEOUT = 60
 
 # Variables that carry the launcher's data to the action script; it unsets them first.
 NAMES_VARIABLE = "JUPYTAINER_ENV_NAMES"
@@ -251,9 +253,13 @@ def evaluate_env_file(path: str, host_env: Mapping[str, str],
                       if _NAME.match(name) and name not in _SHELL_OWNED)
     lister = shutil.which("env", path=DEFAULT_PATH) or "env"
     script = f'{prelude}set -a\n. "$0"\nset +a\nexec {lister} -0\n'
-    result = subprocess.run([CONTAINER_SHELL, "-c", script, os.path.abspath(path),
-                             *request.args], env={}, stdin=subprocess.DEVNULL,
-                            capture_output=True, cwd="/")
+    try:
+        result = subprocess.run([CONTAINER_SHELL, "-c", script, os.path.abspath(path),
+                                 *request.args], env={}, stdin=subprocess.DEVNULL,
+                                capture_output=True, cwd="/", timeout=ENV_FILE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise JupytainerError(f"environment file {path} took more than {ENV_FILE_TIMEOUT} "
+                              "seconds to evaluate: keep it to plain assignments") from None
     if result.returncode != 0:
         detail = result.stderr.decode(errors="replace").strip().splitlines()
         reason = detail[-1] if detail else f"exit status {result.returncode}"
