@@ -227,6 +227,14 @@ def test_runtime_variables_and_prompt(shell, tmp_path):
     assert "JUPYTAINER_ENV_NAMES" not in seen and "JUPYTAINER_ENV_INJECT" not in seen
 
 
+def test_host_variables_named_like_the_scripts_own_are_harmless(shell, tmp_path):
+    root = metadata_root(tmp_path / "root", env={"90-environment.sh": "export A=image\n"})
+
+    seen = container_env(shell, root, {"__jt_names": "x", "__jt_root": "/nowhere"})
+
+    assert seen["A"] == "image"
+
+
 def test_scripts_run_in_lexical_order(shell, tmp_path):
     root = metadata_root(tmp_path / "root", env={
         name: f'export ORDER="${{ORDER:-}}{name[:2]} "\n'

@@ -58,6 +58,7 @@ __jt_clear_env() {
         case $__jt_name in
             PWD|HOME|OPTIND|UID|GID|EUID|PPID|SINGULARITY_APPNAME|SINGULARITY_SHELL) ;;
             APPTAINER_NAME|APPTAINER_CONTAINER|APPTAINER_INSTANCE) ;;
+            __jt_*) ;;  # a host variable named like ours must not unset ours
             *) unset "$__jt_name" ;;
         esac
     done
