@@ -17,7 +17,7 @@ def busybox_rootfs(target: Path) -> Path:
     """A runnable root file system at target: busybox and its applet links, the directories
     and files Apptainer's build creates, a runscript, a test script and an environment."""
     for directory in ("bin", "dev", "proc", "sys", "tmp", "var/tmp", "etc", "home", "root",
-                      "usr/bin", "mnt/data", ".singularity.d/env", ".singularity.d/actions",
+                      "usr/bin", "mnt/data", "srv", "opt", ".singularity.d/env", ".singularity.d/actions",
                       ".singularity.d/libs"):
         (target / directory).mkdir(parents=True, exist_ok=True)
     os.chmod(target / "tmp", 0o1777)

@@ -39,15 +39,16 @@ def _fail(error_pipe: int, message: str) -> None:
 
 
 def _start(plan: Plan, error_pipe: int) -> int:
+    # Everything imported after build_view would be looked for in the container.
     from jupytainer.runtime.launch.view import build_view
 
+    if plan.namespaces & sc.CLONE_NEWNET:
+        from jupytainer.runtime.launch.network import loopback_up
     sc.unshare(sc.CLONE_NEWNS | plan.namespaces)
     build_view(plan)
     if plan.hostname:
         sc.sethostname(plan.hostname)
     if plan.namespaces & sc.CLONE_NEWNET:
-        from jupytainer.runtime.launch.network import loopback_up
-
         loopback_up()
     argv, env = _command(plan)
     try:

@@ -166,7 +166,9 @@ def _create_like(source: str, target: str) -> bool:
             os.makedirs(os.path.dirname(target), exist_ok=True)
             os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
     except (PermissionError, OSError) as failure:
-        if failure.errno not in (1, 13, 30):  # EPERM, EACCES, EROFS
+        # EPERM, EACCES, EROFS; EOVERFLOW when an overlay cannot copy up a directory whose
+        # owner the user namespace does not map.
+        if failure.errno not in (1, 13, 30, 75):
             raise
         return False
     return True
@@ -209,14 +211,12 @@ def _mount_kernel_filesystems(plan: Plan, root: str) -> None:
 
 
 def _mount_sys(plan: Plan, target: str) -> None:
-    """A fresh sysfs when the kernel allows it; a user namespace gets the host's, bound."""
-    if not plan.userns:
-        try:
-            sc.mount("sysfs", target, "sysfs", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
-            return
-        except OSError:
-            pass
-    sc.mount("/sys", target, None, sc.MS_BIND | sc.MS_REC)
+    """A fresh sysfs when the kernel allows it (root, or a user with a network namespace of
+    its own); otherwise the host's, bound."""
+    try:
+        sc.mount("sysfs", target, "sysfs", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
+    except OSError:
+        sc.mount("/sys", target, None, sc.MS_BIND | sc.MS_REC)
 
 
 def _mount_minimal_dev(plan: Plan, target: str) -> None:
