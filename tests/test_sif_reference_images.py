@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from jupytainer.runtime import sif
-from jupytainer.runtime.sif import DataType, FsType, PartType, GO_ZERO_TIME
+from jupytainer.runtime.sif import GO_ZERO_TIME, DataType, FsType, PartType
+from sif_support import jupytainer_sif, siftool
 
 FIELD = re.compile(r"(\w+)=(b'(?:[^'\\]|\\.)*'|\S+)")
 TYPES = {"Deffile": DataType.DEFFILE, "GenericJSON": DataType.GENERIC_JSON,
@@ -149,3 +150,21 @@ def test_object_stream_stays_readable_after_the_image_is_closed(shared_reference
         stream = image.open_object(image.objects[0])
     assert stream.read() == b"\xfa\xce\xfe\xed"
     stream.close()
+
+
+def test_jupytainer_sif_prints_what_siftool_prints_for_every_reference_image(
+        listing, shared_reference):
+    """Except the two OCI types, which siftool 2.8.3 calls 'Unknown' without a digest."""
+    for name, expected in listing.items():
+        path = shared_reference / "sif-images" / name
+        commands = [["list"], ["header"]] + [["info", str(n)] for n in
+                                             range(1, len(expected["objects"]) + 1)]
+        for command in commands:
+            ours = jupytainer_sif(*command, path).stdout.decode()
+            theirs = siftool(*command, path).stdout.decode()
+            assert as_siftool_2_8_3(ours) == theirs, (name, command)
+
+
+def as_siftool_2_8_3(output: str) -> str:
+    output = re.sub(r"OCI\.(RootIndex|Blob)", "Unknown", output)
+    return re.sub(r"  Digest: +sha256:[0-9a-f]+\n", "", output)

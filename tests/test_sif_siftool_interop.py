@@ -9,6 +9,7 @@ releases do.
 
 import os
 import shutil
+import struct
 import subprocess
 
 import pytest
@@ -235,3 +236,72 @@ def test_add_refuses_what_siftool_refuses_and_leaves_the_image_unchanged(
     assert result.returncode != 0
     assert len(result.stderr.decode().splitlines()) == 1
     assert (tmp_path / "image.sif").read_bytes() == before
+
+
+# (siftool add flags, descriptor bytes to patch at Extra offset, value): unknown codes in
+# files written by newer or other tools.
+UNKNOWN_CODES = {
+    "encrypted-squashfs": (["--datatype", "4", "--parttype", "1", "--partfs", "5",
+                            "--partarch", "2"], 0, struct.pack("<i", 5)),
+    "unknown-fstype": (["--datatype", "4", "--parttype", "1", "--partfs", "1",
+                        "--partarch", "2"], 0, struct.pack("<i", 9)),
+    "unknown-parttype": (["--datatype", "4", "--parttype", "1", "--partfs", "1",
+                          "--partarch", "2"], 4, struct.pack("<i", 7)),
+    "unknown-arch-code": (["--datatype", "4", "--parttype", "1", "--partfs", "1",
+                           "--partarch", "2"], 8, b"99\0"),
+    "unknown-sbom-format": (["--datatype", "9", "--sbomformat", "spdx-json"], 0,
+                            struct.pack("<i", 99)),
+    "unknown-crypto-message": (["--datatype", "8"], 0, struct.pack("<ii", 7, 7)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNKNOWN_CODES))
+def test_unknown_codes_are_shown_as_siftool_shows_them(tmp_path, inputs, case):
+    flags, extra_offset, value = UNKNOWN_CODES[case]
+    image_path = tmp_path / "image.sif"
+    siftool("new", image_path)
+    siftool("add", image_path, inputs / "blob.bin", *flags)
+    with open(image_path, "r+b") as handle:
+        handle.seek(4096 + 201 + extra_offset)
+        handle.write(value)
+    assert_tools_agree_on(image_path, 1)
+
+
+@pytest.mark.parametrize("patch_at, value, ours, theirs", [
+    (201, struct.pack("<i", 9), "|Signature (Unknown)\n", ""),
+    (209 + 0, b"13\0", "|FS (Squashfs/System/loong64)\n", "|FS (Squashfs/System/unknown)\n"),
+], ids=["unknown-hash-type", "loong64-arch"])
+def test_where_the_listing_differs_from_siftool_2_8_3(tmp_path, inputs, patch_at, value,
+                                                      ours, theirs):
+    """siftool 2.8.3 leaves the TYPE column empty, without a newline, for a signature with an
+    unknown hash, and predates the loong64 code (13); jupytainer prints both."""
+    image_path = tmp_path / "image.sif"
+    siftool("new", image_path)
+    if patch_at == 201:
+        siftool("add", image_path, inputs / "blob.bin", "--datatype", "5", "--signhash", "1",
+                "--signentity", FINGERPRINT)
+    else:
+        siftool("add", image_path, inputs / "blob.bin", "--datatype", "4", "--parttype", "1",
+                "--partfs", "1", "--partarch", "2", "--alignment", "0")
+    with open(image_path, "r+b") as handle:
+        handle.seek(4096 + patch_at)
+        handle.write(value)
+    our_line = jupytainer_sif("list", image_path).stdout.decode().splitlines(True)[3]
+    their_line = siftool("list", image_path).stdout.decode().splitlines(True)[3]
+    assert our_line.endswith(ours) and their_line[len(our_line) - len(ours):] == theirs
+
+
+def test_root_and_an_unprivileged_user_build_images_siftool_lists_alike(identity):
+    """The installed command works for both identities, on files the identity owns."""
+    payload = identity.workdir / "rootfs.img"
+    payload.write_bytes(os.urandom(10000))
+    identity.make_owned(payload)
+    image = identity.workdir / "image.sif"
+    assert identity.jupytainer("sif", "new", image).returncode == 0
+    added = identity.jupytainer("sif", "add", image, payload, "--datatype", "4",
+                                "--parttype", "2", "--partfs", "4", "--partarch", "2")
+    assert added.returncode == 0, added.stderr
+    assert os.stat(image).st_uid == identity.uid
+    ours = identity.jupytainer("sif", "list", image)
+    assert ours.stdout.encode() == siftool("list", image).stdout
+    assert "FS (Raw/*System/amd64)" in ours.stdout

@@ -35,8 +35,8 @@ SBOM_LABELS = {SbomFormat.CYCLONEDX_JSON: "cyclonedx-json",
                SbomFormat.SYFT_JSON: "syft-json"}
 
 
-def label(table: dict, value: int | None) -> str:
-    return table.get(value, "Unknown")
+def label(table: dict, value: int | None, unknown: str = "Unknown") -> str:
+    return table.get(value, unknown)
 
 
 def readable_size(size: int) -> str:
@@ -110,7 +110,7 @@ def type_text(descriptor: Descriptor) -> str:
         return (f"{name} ({label(CRYPTO_FORMAT_LABELS, descriptor.crypto_format)}/"
                 f"{label(CRYPTO_MESSAGE_LABELS, descriptor.crypto_message_type)})")
     if kind == DataType.SBOM:
-        return f"{name} ({label(SBOM_LABELS, descriptor.sbom_format)})"
+        return f"{name} ({label(SBOM_LABELS, descriptor.sbom_format, 'unknown')})"
     return name
 
 
@@ -142,7 +142,7 @@ def _metadata_rows(descriptor: Descriptor) -> list[tuple[str, str]]:
                 ("Message Type:", label(CRYPTO_MESSAGE_LABELS,
                                         descriptor.crypto_message_type))]
     if kind == DataType.SBOM:
-        return [("Format:", label(SBOM_LABELS, descriptor.sbom_format))]
+        return [("Format:", label(SBOM_LABELS, descriptor.sbom_format, "unknown"))]
     if kind in (DataType.OCI_ROOT_INDEX, DataType.OCI_BLOB):
         return [("Digest:", descriptor.digest)]
     return []
