@@ -1,9 +1,12 @@
-"""Test support: Debian's docker-registry started on 127.0.0.1 (one open, one behind
-htpasswd basic auth) for the session, and a small proxy in front of it that injects the
-failures a real network produces (rate limits, server errors, cut and corrupt downloads)."""
+"""Test support: Debian's docker-registry started on 127.0.0.1 for the session - one open,
+one behind htpasswd basic auth, one behind bearer tokens from a token service the tests run
+(as Docker Hub works) - and a small proxy in front of the open one that injects the failures
+a real network produces (rate limits, server errors, cut and corrupt downloads)."""
 
+import base64
 import http.client
 import http.server
+import json
 import shutil
 import socket
 import subprocess
@@ -11,6 +14,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,9 +49,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_registry(root: Path, htpasswd: bool = False) -> Registry:
+def start_registry(root: Path, htpasswd: bool = False, token_realm: str = "") -> Registry:
     port = free_port()
     auth = ""
+    if token_realm:
+        auth = (f"auth:\n  token:\n    realm: {token_realm}\n    service: tests\n"
+                f"    issuer: tests\n    rootcertbundle: {root}/token.pem\n")
     if htpasswd:
         hashed = subprocess.run(["htpasswd", "-Bbn", USER, PASSWORD], check=True,
                                 capture_output=True, text=True).stdout
@@ -60,8 +67,8 @@ def start_registry(root: Path, htpasswd: bool = False) -> Registry:
     with open(root / "registry.log", "wb") as output:
         process = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=output,
                                    stderr=subprocess.STDOUT)
-    registry = Registry(f"127.0.0.1:{port}", process, root, *((USER, PASSWORD) if htpasswd
-                                                              else ("", "")))
+    registry = Registry(f"127.0.0.1:{port}", process, root,
+                        *((USER, PASSWORD) if htpasswd or token_realm else ("", "")))
     _wait_until_up(registry)
     return registry
 
@@ -106,6 +113,81 @@ def auth_registry() -> Iterator[Registry]:
     found = start_registry(root, htpasswd=True)
     yield found
     stop_registry(found)
+
+
+class TokenService(http.server.ThreadingHTTPServer):
+    """Issues the registry's bearer tokens (JWTs signed with openssl): anonymous pulls of
+    repositories under public/, anything with the right password."""
+
+    daemon_threads = True
+
+    def __init__(self, root: Path):
+        super().__init__(("127.0.0.1", 0), _TokenHandler)
+        self.key = root / "token.key"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        str(self.key), "-out", str(root / "token.pem"), "-subj", "/CN=tests",
+                        "-days", "2"], check=True, capture_output=True)
+        der = subprocess.run(["openssl", "x509", "-in", str(root / "token.pem"), "-outform",
+                              "DER"], check=True, capture_output=True).stdout
+        self.chain = [base64.b64encode(der).decode()]
+        self.realm = f"http://127.0.0.1:{self.server_address[1]}/token"
+
+    def token(self, access: list[dict]) -> str:
+        now = int(time.time())
+        header = {"typ": "JWT", "alg": "RS256", "x5c": self.chain}
+        claims = {"iss": "tests", "sub": USER, "aud": "tests", "exp": now + 300,
+                  "nbf": now - 60, "iat": now, "jti": str(now), "access": access}
+        signed = ".".join(_base64url(json.dumps(part).encode()) for part in (header, claims))
+        signature = subprocess.run(["openssl", "dgst", "-sha256", "-sign", str(self.key)],
+                                   input=signed.encode(), check=True,
+                                   capture_output=True).stdout
+        return f"{signed}.{_base64url(signature)}"
+
+
+def _base64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class _TokenHandler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+        expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        sent = self.headers.get("Authorization")
+        if sent is not None and sent != expected:
+            self._answer(401, {"details": "wrong user name or password"})
+            return
+        access = []
+        for scope in query.get("scope", []):
+            _, name, actions = scope.split(":")
+            if sent or name.startswith("public/"):
+                access.append({"type": "repository", "name": name,
+                               "actions": actions.split(",")})
+        self._answer(200, {"token": self.server.token(access)})
+
+    def _answer(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture(scope="session")
+def token_registry() -> Iterator[Registry]:
+    """A registry that accepts only bearer tokens from its token service."""
+    root = Path(tempfile.mkdtemp(prefix="jupytainer-registry-token-"))
+    service = TokenService(root)
+    thread = threading.Thread(target=service.serve_forever, daemon=True)
+    thread.start()
+    found = start_registry(root, token_realm=service.realm)
+    yield found
+    stop_registry(found)
+    service.shutdown()
+    service.server_close()
 
 
 @dataclass

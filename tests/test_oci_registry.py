@@ -205,3 +205,40 @@ def test_a_corrupt_blob_from_the_registry_is_refused(identity, pushed, proxy,
         f"{proxy.host} hashes to" in failure(result)
     assert "the registry sent corrupt content; try again" in failure(result)
     assert not (identity.workdir / "rootfs").exists()
+
+
+# Bearer tokens, as Docker Hub and most public registries hand them out ----------------------
+
+@pytest.fixture(scope="module")
+def token_images(token_registry, pushed):
+    return {"public": token_registry.push(pushed["layout"], "single", "public/app"),
+            "private": token_registry.push(pushed["layout"], "single", "private/app")}
+
+
+def test_anonymous_bearer_token_pulls_a_public_image(identity, token_images):
+    rootfs = identity.workdir / "rootfs"
+    result = unpack_as(identity, token_images["public"], rootfs)
+    assert result.returncode == 0, result.stderr
+    assert (rootfs / "zstd-layer").is_file()
+
+
+def test_bearer_token_with_credentials_pulls_a_private_image(identity, token_images):
+    result = unpack_as(identity, token_images["private"], identity.workdir / "rootfs",
+                       login=[USER, PASSWORD])
+    assert result.returncode == 0, result.stderr
+
+
+def test_bearer_token_without_the_right_to_pull_asks_for_a_login(identity, token_images,
+                                                                 token_registry):
+    result = unpack_as(identity, token_images["private"], identity.workdir / "rootfs")
+    assert failure(result).startswith(f"{token_registry.host} requires authentication for "
+                                      "private/app (or it does not exist)")
+
+
+def test_token_service_refusing_the_password_is_reported(identity, token_images,
+                                                         token_registry):
+    result = unpack_as(identity, token_images["private"], identity.workdir / "rootfs",
+                       login=[USER, "wrong"])
+    assert failure(result) == (f"{token_registry.host} refused the credentials (from "
+                               "--docker-login) for private/app: check the user name and "
+                               "password")

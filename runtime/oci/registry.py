@@ -180,6 +180,10 @@ class RegistryClient:
         realm = parameters.get("realm")
         if not realm:
             raise RegistryError(f"{self.host} sent a bearer challenge without a realm")
+        realm_host = urllib.parse.urlparse(realm).netloc
+        if realm.startswith("http://") and not (self.scheme == "http" or is_loopback(realm_host)):
+            raise RegistryError(f"{self.host} sends logins to the unencrypted {realm}: refusing "
+                                "it (use --nohttps only if this registry is trusted)")
         query = {"service": parameters.get("service", ""),
                  "scope": f"repository:{self.image.repository}:pull"}
         url = realm + ("&" if "?" in realm else "?") + urllib.parse.urlencode(

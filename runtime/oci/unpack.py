@@ -68,9 +68,9 @@ def unpack_image(source_reference: str, rootfs_dir: str | Path, *, arch: str | N
                  cache: BlobCache | None = None, privileged: bool | None = None) -> ImageConfig:
     """Fetch the image and unpack it into `rootfs_dir` (made if missing, else it must be
     empty), then write its /.singularity.d metadata. On any failure the directory is
-    emptied again (removed if this call made it), so nothing half-unpacked remains."""
+    emptied again (removed if this call made it), so nothing half-unpacked remains.
+    The caller logs the surrounding steps (`Fetching OCI image...`); this logs the layers."""
     wanted = parse_platform(arch)
-    log.info("Fetching OCI image...")
     image = open_source(source_reference, wanted, login=login, nohttps=nohttps, cache=cache)
     _check_platform(image, wanted, explicit=arch is not None)
     rootfs = Path(rootfs_dir)
@@ -144,7 +144,6 @@ def _unpack_layers(image: SourceImage, root: SafeRoot, privileged: bool | None) 
 def _write_metadata(root: SafeRoot, config: ImageConfig) -> None:
     """What Apptainer makes of an OCI image's config, written through the safe root (the
     image could have made /.singularity.d a symlink)."""
-    log.info("Inserting Apptainer configuration...")
     write_file(root, ".singularity.d/env/10-docker2singularity.sh",
                metadata.environment_script(config).encode(), 0o755)
     write_file(root, ".singularity.d/runscript", metadata.runscript(config).encode(), 0o755)
