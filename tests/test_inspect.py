@@ -181,6 +181,10 @@ def test_app_sections(made_image):
     assert inspect("--app", "tool", "-e", made_image).stdout == (
         "=== /scif/apps/tool/scif/env/90-environment.sh ===\nexport TOOL=1\n\n")
     assert inspect("--app", "missing", made_image).stdout == ""
+    assert json.loads(inspect("--json", "--app", "tool", "-l", "-H", made_image).stdout) == {
+        "data": {"attributes": {"apps": {"tool": {"labels": {"tool.label": "yes"},
+                                                  "helpfile": "The tool."}}}},
+        "type": "container"}
 
 
 def test_run_help_of_image_and_app(made_image):
