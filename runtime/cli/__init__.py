@@ -19,6 +19,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "build": ("jupytainer.runtime.cli.build", "Build a SIF image or sandbox from a definition "
               "file or an image"),
     "sif": ("jupytainer.runtime.cli.sif", "Inspect and edit SIF files, as siftool does"),
+    "pull": ("jupytainer.runtime.cli.pull", "Save an image from a registry, OCI layout or "
+             "archive as a SIF file"),
     "exec": ("jupytainer.runtime.cli.actions", "Run a command in a container"),
     "run": ("jupytainer.runtime.cli.actions", "Run a container's runscript"),
     "shell": ("jupytainer.runtime.cli.actions", "Start an interactive shell in a container"),

@@ -71,6 +71,7 @@ def unpack_image(source_reference: str, rootfs_dir: str | Path, *, arch: str | N
     emptied again (removed if this call made it), so nothing half-unpacked remains.
     The caller logs the surrounding steps (`Fetching OCI image...`); this logs the layers."""
     wanted = parse_platform(arch)
+    nohttps = nohttps or _env_flag("NOHTTPS")
     image = open_source(source_reference, wanted, login=login, nohttps=nohttps, cache=cache)
     _check_platform(image, wanted, explicit=arch is not None)
     rootfs = Path(rootfs_dir)
@@ -86,6 +87,12 @@ def unpack_image(source_reference: str, rootfs_dir: str | Path, *, arch: str | N
     image.config.base_name = image.name
     image.config.base_digest = image.digest
     return image.config
+
+
+def _env_flag(name: str) -> bool:
+    """A boolean setting from JUPYTAINER_NAME or APPTAINER_NAME, as `--name` would give."""
+    return any(os.environ.get(prefix + name, "").lower() in ("1", "true", "yes")
+               for prefix in ("JUPYTAINER_", "APPTAINER_", "SINGULARITY_"))
 
 
 def _check_platform(image: SourceImage, wanted: Platform, explicit: bool) -> None:
