@@ -267,3 +267,22 @@ def test_damaged_partition_is_one_fatal_line(tmp_path):
     assert result.stderr.startswith("FATAL:   cannot read the metadata of ")
     assert result.stderr.endswith("its root partition is damaged, rebuild it\n")
     assert result.stderr.count("\n") == 1
+
+
+def test_unparsable_labels_warn_and_show_nothing(tmp_path):
+    sandbox = busybox_root(tmp_path / "sandbox", files={"/.singularity.d/labels.json": "{oops"})
+
+    result = inspect(sandbox)
+
+    assert (result.returncode, result.stdout) == (0, "")
+    assert result.stderr.startswith("WARNING: Unable to parse labels: ")
+
+
+def test_unreadable_inspect_metadata_is_one_fatal_line(sandbox, tmp_path):
+    image = sif_from_root(sandbox, tmp_path / "broken.sif", inspect_metadata={"data": []})
+
+    result = inspect(image)
+
+    assert result.returncode == 255
+    assert result.stderr.startswith("FATAL:   ") and result.stderr.count("\n") == 1
+    assert "unreadable inspect-metadata.json object" in result.stderr
