@@ -4,6 +4,7 @@ first free slot, and the header's counters follow."""
 import dataclasses
 import hashlib
 import os
+import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -138,9 +139,10 @@ def _alignment(sif: "SifFile", obj: ObjectInput) -> int:
 def _descriptor_fields(sif: "SifFile", obj: ObjectInput) -> dict:
     """The descriptor fields that come from obj alone, checked before any byte is written."""
     try:
+        struct.pack("<i", obj.data_type)
         name = padded(obj.name.encode(), NAME_SIZE, "the object name")
         extra = padded(_extra(sif, obj), EXTRA_SIZE, "the object metadata")
-    except ValueError as problem:
+    except (ValueError, struct.error) as problem:
         raise SifError(f"cannot add to {sif.path}: {problem}") from None
     return {"raw_group_id": _raw_group(sif, obj), "raw_linked_id": obj.link.raw if obj.link
             else 0, "raw_name": name, "extra": extra}

@@ -61,7 +61,7 @@ class SifFile:
              group_id: int | None = None, parttype: int | None = None) -> Descriptor | None:
         """The first object matching every criterion given, or None."""
         return select.find(self.objects, name=name, data_type=data_type, group_id=group_id,
-                    parttype=parttype)
+                           parttype=parttype)
 
     def primary_partition(self) -> Descriptor:
         """The single primary system partition, with a filesystem type jupytainer knows."""

@@ -2,6 +2,7 @@
 of `jupytainer sif` reads exactly like the reference tool's."""
 
 import datetime
+import math
 import uuid
 
 from .constants import (GO_ZERO_TIME, CryptoFormat, CryptoMessageType, DataType, FsType,
@@ -43,12 +44,11 @@ def readable_size(size: int) -> str:
     """'27 KiB' style sizes, rounded half away from zero like the reference tool."""
     if -1024 < size < 1024:
         return f"{size} B"
-    divisor, exponent = 1024, 0
-    quotient = int(size / 1024)
-    while abs(quotient) >= 1024:
-        divisor, exponent, quotient = divisor * 1024, exponent + 1, int(quotient / 1024)
-    scaled = size / divisor
-    rounded = int(scaled + (0.5 if scaled >= 0 else -0.5))
+    divisor, exponent, quotient = 1024, 0, abs(size) // 1024
+    while quotient >= 1024:
+        divisor, exponent, quotient = divisor * 1024, exponent + 1, quotient // 1024
+    scaled = abs(size) / divisor
+    rounded = math.floor(scaled + 0.5) * (1 if size > 0 else -1)
     return f"{rounded} {'KMGTPE'[exponent]}iB"
 
 
@@ -59,7 +59,7 @@ def timestamp(seconds: int) -> str:
     except (OverflowError, OSError, ValueError):
         # Limitation: Python dates end at year 9999; such times are shown as raw seconds.
         return f"@{seconds}"
-    return moment.strftime("%Y-%m-%d %H:%M:%S +0000 UTC")
+    return f"{moment.year:04d}-{moment:%m-%d %H:%M:%S} +0000 UTC"
 
 
 def _aligned(rows: list[tuple[str, str]], padding: int, indent: str = "") -> str:
