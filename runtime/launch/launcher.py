@@ -44,7 +44,7 @@ def _open_root_filesystem(plan: Plan, options: ContainerOptions) -> None:
     if plan.writable:
         raise JupytainerError(f"{image.name} is a read-only SIF image: use --writable-tmpfs "
                               "or --overlay, or build a sandbox to use --writable")
-    if not plan.userns and not options.unsquash:
+    if not plan.userns and not options.unsquash and _in_initial_user_namespace():
         plan.rootfs = "loop"
         return
     from jupytainer.runtime import squashfs
@@ -59,6 +59,18 @@ def _open_root_filesystem(plan: Plan, options: ContainerOptions) -> None:
                                               image.partition_size)
     except OSError as failure:
         raise squashfs.extraction_error(image.path, failure) from None
+
+
+def _in_initial_user_namespace() -> bool:
+    """Whether root here is the machine's root: only that one can mount a loop device (root
+    of a user namespace, as in another container, uses FUSE like any user)."""
+    with open("/proc/self/uid_map") as handle:
+        if handle.read().split()[:3] != ["0", "0", "4294967295"]:
+            return False
+    try:
+        return os.readlink("/proc/1/ns/user") == os.readlink("/proc/self/ns/user")
+    except PermissionError:  # PID 1 lives in a user namespace above ours
+        return False
 
 
 def _make_session_dir(host_env: dict[str, str]) -> str:
