@@ -1,0 +1,44 @@
+"""`shell` is interactive: with a real terminal the container's shell reads commands from
+it, knows it is on a terminal, and its exit status is the command's."""
+
+import os
+import pty
+import select
+import time
+
+from conftest import JUPYTAINER
+from launch_fixtures import images, leaves_nothing_behind  # noqa: F401
+
+
+def converse(identity, argv: list[str], typed: str, timeout: float = 60) -> tuple[str, int]:
+    """Run argv as identity on a new terminal, type typed, and collect all it shows."""
+    pid, terminal = pty.fork()
+    if pid == 0:
+        os.chdir(identity.workdir)
+        command = identity.command(argv)
+        os.execvpe(command[0], command, identity.environment({"TERM": "dumb"}))
+    os.write(terminal, typed.encode())
+    shown, deadline = b"", time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([terminal], [], [], 1)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(terminal, 4096)
+        except OSError:  # the terminal closed: the shell ended
+            break
+        if not chunk:
+            break
+        shown += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(terminal)
+    return shown.decode(errors="replace"), os.waitstatus_to_exitcode(status)
+
+
+def test_shell_reads_commands_from_the_terminal(identity, images):
+    typed = "[ -t 0 ] && echo on-a-terminal; echo $((6 * 7)); echo $PS1; exit 4\n"
+    shown, status = converse(identity, [str(JUPYTAINER), "shell", str(images.sif)], typed)
+    assert "on-a-terminal" in shown
+    assert "42" in shown
+    assert "Apptainer>" in shown
+    assert status == 4
