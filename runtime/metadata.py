@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -24,6 +24,10 @@ METADATA_DIR = "/.singularity.d"
 APPS_DIR = "/scif/apps"
 # Apptainer's builds store the definition as Apptainer; Singularity's as Singularity.
 DEFFILE_NAMES = ("Apptainer", "Singularity")
+APP_SECTIONS = ("environment", "labels", "runscript", "test", "helpfile")
+# The order of Apptainer's JSON attributes.
+JSON_ORDER = ("apps", "environment", "labels", "runscript", "test", "helpfile", "deffile",
+              "startscript")
 
 
 @dataclass
@@ -76,12 +80,52 @@ def _any_arch_partition(reference: str):
 def read_metadata(image: Image) -> Metadata:
     """Everything inspect can show about image."""
     if image.is_sandbox:
-        return _from_root(image.path, deffile=None)
+        return read_root(image.path)
     stored, deffile = _sif_objects(image.path)
     if stored is not None:
         return _from_json(stored, image.path)
     with _extracted_metadata(image) as root:
         return _from_root(root, deffile)
+
+
+def read_root(root: str) -> Metadata:
+    """The metadata of a root file system on disk (a sandbox, or a build's root)."""
+    return _from_root(root, deffile=None)
+
+
+def inspect_all(metadata: Metadata) -> str:
+    """What `inspect --all` prints: the JSON a SIF stores as inspect-metadata.json."""
+    attributes = {name: getattr(metadata, name) for name in JSON_ORDER if name != "apps"}
+    attributes["apps"] = {name: app_attributes(app) for name, app in metadata.apps.items()}
+    return as_json(attributes)
+
+
+def app_attributes(app: AppMetadata, sections: Iterable[str] = APP_SECTIONS) -> dict:
+    """The chosen sections of one app, as inspect's JSON names them."""
+    return {section: getattr(app, section) for section in APP_SECTIONS if section in sections}
+
+
+def as_json(attributes: dict) -> str:
+    """Attributes as Apptainer's inspect prints them: tab-indented, in its field order,
+    empty fields left out, and <, >, & escaped as Go's encoder does."""
+    document = {"data": {"attributes": _without_empty(attributes, JSON_ORDER)},
+                "type": "container"}
+    text = json.dumps(document, indent="\t", ensure_ascii=False)
+    for char in "<>&\u2028\u2029":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
+
+
+def _without_empty(attributes: dict, order: tuple[str, ...]) -> dict:
+    kept = {}
+    for key in order:
+        value = attributes.get(key)
+        if key == "apps" and value:
+            value = {name: _without_empty(app, APP_SECTIONS) for name, app in
+                     sorted(value.items())}
+        if value:
+            kept[key] = dict(sorted(value.items())) if isinstance(value, dict) else value
+    return kept
 
 
 def _sif_objects(path: str) -> tuple[bytes | None, str | None]:

@@ -4,7 +4,8 @@ text and JSON formats, read without starting a container."""
 import argparse
 import json
 
-from jupytainer.runtime.metadata import AppMetadata, Metadata, open_image, read_metadata
+from jupytainer.runtime.metadata import (APP_SECTIONS, Metadata, app_attributes, as_json,
+                                         inspect_all, open_image, read_metadata)
 
 NO_HELP = "No help sections were defined for this image"
 
@@ -18,10 +19,6 @@ _SECTIONS = [
     ("--environment", "-e", "environment", "show the environment files"),
     ("--labels", "-l", "labels", "show the labels (the default)"),
 ]
-_APP_SECTIONS = ("environment", "labels", "runscript", "test", "helpfile")
-# The order of Apptainer's JSON attributes.
-_JSON_ORDER = ("apps", "environment", "labels", "runscript", "test", "helpfile", "deffile",
-               "startscript")
 
 
 def configure(parser: argparse.ArgumentParser, verb: str) -> None:
@@ -44,13 +41,16 @@ def run(args: argparse.Namespace) -> int:
     if args.verb == "run-help":
         return _run_help(metadata, args.app)
 
-    sections = _chosen_sections(args)
-    app = "" if args.all else args.app
-    attributes = _selected(metadata, sections, app, with_apps=args.all or args.list_apps)
-    if args.json or args.all:
-        print(render_json(attributes))
+    if args.all:
+        print(inspect_all(metadata))
+        return 0
+
+    attributes = _selected(metadata, _chosen_sections(args), args.app,
+                           with_apps=args.list_apps)
+    if args.json:
+        print(as_json(attributes))
     else:
-        print(render_text(attributes, app, args.list_apps), end="")
+        print(render_text(attributes, args.app, args.list_apps), end="")
     return 0
 
 
@@ -63,8 +63,6 @@ def _run_help(metadata: Metadata, app: str) -> int:
 
 def _chosen_sections(args: argparse.Namespace) -> set[str]:
     """The sections asked for; labels when none is (unless only --list-apps is)."""
-    if args.all:
-        return {section for _, _, section, _ in _SECTIONS}
     chosen = {section for _, _, section, _ in _SECTIONS if getattr(args, section)}
     if not chosen and not args.list_apps:
         chosen.add("labels")
@@ -75,45 +73,17 @@ def _selected(metadata: Metadata, sections: set[str], app: str, with_apps: bool)
     """Apptainer's `attributes` object: the chosen sections of the image, or of one app."""
     attributes: dict = {"apps": {}}
     if with_apps:
-        attributes["apps"] = {name: _app_attributes(values, set(_APP_SECTIONS))
+        attributes["apps"] = {name: app_attributes(values)
                               for name, values in metadata.apps.items()}
     if app:
-        if app in metadata.apps and sections & set(_APP_SECTIONS):
-            attributes["apps"][app] = _app_attributes(metadata.apps[app], sections)
+        if app in metadata.apps and sections & set(APP_SECTIONS):
+            attributes["apps"][app] = app_attributes(metadata.apps[app], sections)
         if "deffile" in sections:
             attributes["deffile"] = metadata.deffile
         return attributes
     for section in sections:
         attributes[section] = getattr(metadata, section)
     return attributes
-
-
-def _app_attributes(app: AppMetadata, sections: set[str]) -> dict:
-    return {section: getattr(app, section) for section in _APP_SECTIONS
-            if section in sections}
-
-
-def render_json(attributes: dict) -> str:
-    """The attributes as `apptainer inspect --json` prints them: tab-indented, empty
-    fields left out, and <, >, & escaped as Go's encoder does."""
-    document = {"data": {"attributes": _without_empty(attributes, _JSON_ORDER)},
-                "type": "container"}
-    text = json.dumps(document, indent="\t", ensure_ascii=False)
-    for char in "<>&\u2028\u2029":
-        text = text.replace(char, f"\\u{ord(char):04x}")
-    return text
-
-
-def _without_empty(attributes: dict, order: tuple[str, ...]) -> dict:
-    kept = {}
-    for key in order:
-        value = attributes.get(key)
-        if key == "apps" and value:
-            value = {name: _without_empty(app, _APP_SECTIONS) for name, app in
-                     sorted(value.items())}
-        if value:
-            kept[key] = dict(sorted(value.items())) if isinstance(value, dict) else value
-    return kept
 
 
 def render_text(attributes: dict, app: str, list_apps: bool) -> str:
