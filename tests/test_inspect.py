@@ -205,6 +205,16 @@ def test_sif_with_inspect_metadata_uses_it(sandbox, tmp_path):
     assert inspect("--list-apps", image).stdout == "a\n"
 
 
+def test_stored_inspect_all_reads_back_identically(sandbox, tmp_path):
+    from jupytainer.runtime.metadata import inspect_all, read_root
+
+    stored = json.loads(inspect_all(read_root(str(sandbox))))
+    image = sif_from_root(sandbox, tmp_path / "stored.sif", inspect_metadata=stored)
+
+    for flags in (["--all"], ["-l", "-e", "-H"], ["--list-apps"], ["--app", "tool", "-r"]):
+        assert inspect(*flags, image).stdout == inspect(*flags, sandbox).stdout
+
+
 def test_an_image_without_metadata_has_nothing_to_show(tmp_path):
     sandbox = tmp_path / "bare"
     (sandbox / "bin").mkdir(parents=True)
