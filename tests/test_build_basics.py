@@ -46,11 +46,13 @@ def test_inspect_metadata_has_labels_scripts_help_and_environment(identity):
     assert attributes["labels"]["org.example.tabbed\tvalue"] == ""
     assert attributes["labels"]["org.label-schema.usage.singularity.deffile.bootstrap"] \
         == "busybox"
-    assert attributes["runscript"] == '#!/bin/sh\n\necho "running $@"\n'
-    assert attributes["helpfile"] == "    Converts units.\n\n"
+    assert attributes["runscript"] == '#!/bin/sh\n\necho "running $@"'
+    assert attributes["helpfile"] == "    Converts units."
     assert "export UNIT=metre" in \
         attributes["environment"]["/.singularity.d/env/90-environment.sh"]
-    assert attributes["deffile"] == (identity.workdir / "image.def").read_text()
+    assert attributes["deffile"] == (identity.workdir / "image.def").read_text().rstrip("\n")
+    inspected = identity.jupytainer("inspect", "--all", image)
+    assert json.loads(inspected.stdout)["data"]["attributes"] == attributes
 
 
 def test_image_has_apptainer_base_layout(identity):
