@@ -155,7 +155,7 @@ def _extract_to(image_file: str, offset: int, sandboxes: str, final: str) -> Non
     command = ["unsquashfs", "-no-xattrs", "-quiet", "-no-progress", "-o", str(offset),
                "-d", target, image_file]
     result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True,
-                            text=True)
+                            text=True, check=False)
     if result.returncode != 0 and not _only_special_files_failed(result.stderr):
         shutil.rmtree(partial, ignore_errors=True)
         raise _extraction_error(image_file, sandboxes, result.stderr)

@@ -18,8 +18,9 @@ SHARED_REFERENCE = REPO.parent / "shared" / "reference"
 JUPYTAINER = Path(sys.executable).parent / "jupytainer"
 TEST_USER = "jupytainer-test"
 
-# Session fixtures of real registries (docker-registry on 127.0.0.1) for the OCI tests.
-pytest_plugins = ["oci_registry"]
+# Session fixtures of real registries (docker-registry on 127.0.0.1) for the OCI tests;
+# the launcher's images and its check that a container leaves nothing behind.
+pytest_plugins = ["oci_registry", "launch_fixtures"]
 
 
 @pytest.fixture(scope="session")

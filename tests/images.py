@@ -10,15 +10,16 @@ from pathlib import Path
 BUSYBOX = Path("/bin/busybox")
 RUNSCRIPT = '#!/bin/sh\n\necho "runscript args: $*"\n'
 TESTSCRIPT = '#!/bin/sh\n\necho "test script ran"\nexit 3\n'
-ENVIRONMENT = "#!/bin/sh\n# Custom environment shell code should follow\n\nexport IMAGE_VAR=from-image\n"
+ENVIRONMENT = ("#!/bin/sh\n# Custom environment shell code should follow\n\n"
+               "export IMAGE_VAR=from-image\n")
 
 
 def busybox_rootfs(target: Path) -> Path:
     """A runnable root file system at target: busybox and its applet links, the directories
     and files Apptainer's build creates, a runscript, a test script and an environment."""
     for directory in ("bin", "dev", "proc", "sys", "tmp", "var/tmp", "etc", "home", "root",
-                      "usr/bin", "mnt/data", "srv", "opt", ".singularity.d/env", ".singularity.d/actions",
-                      ".singularity.d/libs"):
+                      "usr/bin", "mnt/data", "srv", "opt", ".singularity.d/env",
+                      ".singularity.d/actions", ".singularity.d/libs"):
         (target / directory).mkdir(parents=True, exist_ok=True)
     os.chmod(target / "tmp", 0o1777)
     shutil.copy2(BUSYBOX, target / "bin" / "busybox")

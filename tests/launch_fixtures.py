@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from images import busybox_rootfs, sif_of, squashfs_of
 
 
@@ -80,12 +79,12 @@ def _our_processes() -> list[str]:
 
 def _our_loop_devices() -> list[str]:
     listing = subprocess.run(["losetup", "--list", "--noheadings", "-O", "NAME,BACK-FILE"],
-                             capture_output=True, text=True).stdout
+                             capture_output=True, text=True, check=False).stdout
     return [line for line in listing.splitlines()
             if "jupytainer-launch-" in line or "sif-images" in line]
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def leaves_nothing_behind():
     """After each test: no mount, loop device, process or session directory of ours."""
     sessions_before = _session_dirs()

@@ -3,12 +3,12 @@ an unprivileged user, on sandbox directories, SIF files and an image Apptainer b
 
 import os
 import signal
-import subprocess
 
 import pytest
-
 from conftest import JUPYTAINER
-from launch_fixtures import images, launcher_pid, leaves_nothing_behind, run_background  # noqa: F401
+from launch_fixtures import launcher_pid, run_background
+
+pytestmark = pytest.mark.usefixtures("leaves_nothing_behind")
 
 KINDS = ["sandbox", "sif"]
 

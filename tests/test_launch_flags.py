@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from launch_fixtures import images, leaves_nothing_behind  # noqa: F401
+pytestmark = pytest.mark.usefixtures("leaves_nothing_behind")
+
 
 
 def shared_dir(identity, name: str) -> Path:

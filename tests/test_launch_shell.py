@@ -6,8 +6,10 @@ import pty
 import select
 import time
 
+import pytest
 from conftest import JUPYTAINER
-from launch_fixtures import images, leaves_nothing_behind  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("leaves_nothing_behind")
 
 
 def converse(identity, argv: list[str], typed: str, timeout: float = 60) -> tuple[str, int]:

@@ -22,8 +22,8 @@ SWITCHES = [
      "CONTAINALL"),
     (("-e", "--cleanenv"), "cleanenv", "do not pass the host environment on", "CLEANENV"),
     (("-w", "--writable"), "writable", "make a sandbox image writable", "WRITABLE"),
-    (("--writable-tmpfs",), "writable_tmpfs", "let the container write to a temporary "
-     "layer over the image", "WRITABLE_TMPFS"),
+    (("--writable-tmpfs",), "writable_tmpfs",
+     "let the container write to a temporary layer over the image", "WRITABLE_TMPFS"),
     (("-f", "--fakeroot"), "fakeroot", "run as root inside, in a user namespace",
      "FAKEROOT"),
     (("--ipc", "-i"), "ipc", "use a new IPC namespace", "IPC"),
@@ -43,8 +43,8 @@ LISTS = [
     (("--env",), "env", "NAME=VALUE: set a variable in the container (repeatable)"),
     (("--env-file",), "env_files", "a file of variables to set (shell syntax)"),
     (("-o", "--overlay"), "overlays", "DIR[:ro]: an overlay directory (repeatable)"),
-    (("--no-mount",), "no_mount", "a default mount to skip: proc, sys, dev, home, tmp, cwd, "
-     "bind-paths, or a destination path"),
+    (("--no-mount",), "no_mount",
+     "a default mount to skip: proc, sys, dev, home, tmp, cwd, bind-paths, or a path"),
 ]
 # Lists that the environment can also give, comma separated.
 LIST_ENVIRONMENT = {"overlays": "OVERLAY", "env_files": "ENV_FILE", "no_mount": "NO_MOUNT"}

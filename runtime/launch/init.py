@@ -21,6 +21,8 @@ def run_init(plan: Plan, error_pipe: int) -> None:
     """Never returns: the process exits with the payload's status, or 255 if the container
     could not be set up (after writing one line saying why to error_pipe)."""
     try:
+        # Whatever ends the launcher (even SIGKILL) ends init, and with it the namespace.
+        sc.set_parent_death_signal(signal.SIGKILL)
         payload = _start(plan, error_pipe)
         os.close(error_pipe)
         os._exit(supervise(payload))
@@ -28,7 +30,7 @@ def run_init(plan: Plan, error_pipe: int) -> None:
         _fail(error_pipe, str(failure))
     except OSError as failure:
         _fail(error_pipe, f"cannot start the container from {plan.image.name}: {failure}")
-    except BaseException as failure:
+    except BaseException as failure:  # noqa: BLE001
         # This process is a fork of the launcher: it must never return into its code.
         _fail(error_pipe, f"internal error while starting the container: {failure!r}")
 
