@@ -2,9 +2,11 @@
 (delete, compact, primary partition), what round-trips untouched, that a failed write
 leaves nothing under the final name, and that reading a huge image reads only its tables."""
 
+import hashlib
 import io
 import os
 import struct
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -89,6 +91,19 @@ def test_streamed_input_is_copied_in_chunks_with_its_exact_bytes(tmp_path):
             ObjectInput(DataType.PARTITION, stream, partition=SQUASHFS_AMD64)])
     with sif.load(image) as opened, opened.open_object(opened.primary_partition()) as data:
         assert data.read() == payload
+
+
+def test_a_pipe_is_streamed_to_its_end(tmp_path):
+    payload = os.urandom(2 * 1024 * 1024 + 5)
+    source = tmp_path / "payload"
+    source.write_bytes(payload)
+    with subprocess.Popen(["cat", source], stdout=subprocess.PIPE) as producer:
+        image = build(tmp_path / "a.sif", {}, [
+            ObjectInput(DataType.GENERIC, producer.stdout),
+            ObjectInput(DataType.OCI_BLOB, source)])
+    with sif.load(image) as opened:
+        assert opened.read_bytes(opened.get(1)) == payload
+        assert opened.get(2).digest == f"sha256:{hashlib.sha256(payload).hexdigest()}"
 
 
 def test_primary_partition_sets_the_header_arch_and_moves_with_setprim(tmp_path):

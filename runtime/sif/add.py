@@ -2,8 +2,11 @@
 first free slot, and the header's counters follow."""
 
 import dataclasses
+import errno
 import hashlib
+import io
 import os
+import stat
 import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
@@ -19,6 +22,8 @@ if TYPE_CHECKING:
     from .image import SifFile
 
 CHUNK = 1 << 20
+OCI_TYPES = (DataType.OCI_ROOT_INDEX, DataType.OCI_BLOB)
+UNSUPPORTED = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF}
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,7 @@ def add_object(sif: "SifFile", obj: ObjectInput) -> Descriptor:
     original_size = os.fstat(sif.fileno()).st_size
     try:
         size, digest = _write_data(sif, obj, start, offset)
-        if obj.data_type in (DataType.OCI_ROOT_INDEX, DataType.OCI_BLOB) and obj.extra is None:
+        if digest:
             fields["extra"] = padded(f"sha256:{digest}".encode(), EXTRA_SIZE, "digest")
         stamp = sif.now()
         descriptor = Descriptor(slot, obj.data_type, True, slot + 1, offset=offset, size=size,
@@ -213,26 +218,59 @@ def _data_end(sif: "SifFile") -> int:
 
 
 def _write_data(sif: "SifFile", obj: ObjectInput, start: int, offset: int) -> tuple[int, str]:
-    """Copy the data to offset (zeros in the alignment gap); returns its size and sha256."""
+    """Copy the data to offset (zeros in the alignment gap); returns its size and, for the
+    OCI types, whose metadata is the digest of their data, its sha256."""
+    digest = hashlib.sha256() if obj.data_type in OCI_TYPES and obj.extra is None else None
     try:
         sif.zero_fill(start, offset)
-        return _copy(obj.data, sif.fileno(), offset)
+        size = _copy(obj.data, sif.fileno(), offset, digest)
     except (OSError, OverflowError) as failure:
         raise SifError(f"cannot add to {sif.path}: {reason(failure)}") from failure
+    return size, digest.hexdigest() if digest else ""
 
 
-def _copy(data: bytes | BinaryIO, fd: int, offset: int) -> tuple[int, str]:
-    digest = hashlib.sha256()
+def _copy(data: bytes | BinaryIO, fd: int, offset: int, digest) -> int:
+    """Copy data to fd at offset, feeding digest (when given); returns the size copied."""
+    if digest is None and _is_regular_file(data):
+        copied = _copy_in_kernel(data, fd, offset)
+        if copied is not None:
+            return copied
     if isinstance(data, (bytes, bytearray, memoryview)):
         chunks = iter([bytes(data)])
     else:
         chunks = iter(lambda: data.read(CHUNK), b"")
     written = 0
     for chunk in chunks:
-        digest.update(chunk)
+        if digest is not None:
+            digest.update(chunk)
         _pwrite_all(fd, chunk, offset + written)
         written += len(chunk)
-    return written, digest.hexdigest()
+    return written
+
+
+def _is_regular_file(data) -> bool:
+    try:
+        return stat.S_ISREG(os.fstat(data.fileno()).st_mode)
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return False
+
+
+def _copy_in_kernel(source: BinaryIO, fd: int, offset: int) -> int | None:
+    """copy_file_range from the source's current position: no copy through user space, and
+    a reflink on filesystems that share extents. None when the kernel or filesystem cannot
+    do it, before anything is copied."""
+    source_fd, position, written = source.fileno(), source.tell(), 0
+    while True:
+        try:
+            count = os.copy_file_range(source_fd, fd, CHUNK * 64, position + written,
+                                       offset + written)
+        except OSError as failure:
+            if written == 0 and failure.errno in UNSUPPORTED:
+                return None
+            raise
+        if count == 0:
+            return written
+        written += count
 
 
 def _pwrite_all(fd: int, chunk: bytes, offset: int) -> None:

@@ -63,16 +63,16 @@ def _write_empty(path: Path, header: Header, *, exclusive: bool) -> SifFile:
     try:
         fd = os.open(path, flags, 0o755)
     except OSError as failure:
-        raise SifError(f"cannot create {path}: {failure.strerror}") from failure
+        raise SifError(f"cannot create {path}: {reason(failure)}") from failure
     handle = os.fdopen(fd, "r+b", buffering=0)
     slots = [Descriptor.unused(slot) for slot in range(header.descriptors_total)]
     sif = SifFile(path, handle, header, slots, writable=True, fixed_time=header.created_at)
     try:
-        os.pwrite(fd, bytes(header.data_offset - HEADER.size), HEADER.size)
+        sif.zero_fill(HEADER.size, header.data_offset)
         sif.store_header()
-    except OSError as failure:
+    except BaseException:
         sif.close()
-        raise SifError(f"cannot write {path}: {failure.strerror}") from failure
+        raise
     return sif
 
 
@@ -110,8 +110,12 @@ def _rename(temporary: Path, final: Path) -> None:
 
 
 def _sync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    """Make the rename itself durable."""
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as failure:
+        raise SifError(f"cannot sync {directory}: {reason(failure)}") from failure

@@ -136,7 +136,10 @@ class SifFile:
             length = min(ZERO_CHUNK, min(end, file_size) - chunk_start)
             self._pwrite(bytes(length), chunk_start)
         if end > file_size:
-            os.ftruncate(fd, end)
+            try:
+                os.ftruncate(fd, end)
+            except (OSError, OverflowError) as failure:
+                raise SifError(f"cannot extend {self.path}: {reason(failure)}") from failure
 
     def _packed(self, pack: Callable[[], bytes]) -> bytes:
         try:
