@@ -2,15 +2,19 @@
 
 import json
 import os
+import signal
 import sys
 
 from jupytainer.runtime.errors import JupytainerError
 from jupytainer.runtime.launch.launcher import launch
 from jupytainer.runtime.launch.options import ContainerOptions
 from jupytainer.runtime.launch.process import STARTED
+from jupytainer.runtime.launch.syscalls import set_parent_death_signal
 
 
 def main() -> int:
+    # A container started for a program (a kernel, a build step) must not outlive it.
+    set_parent_death_signal(signal.SIGKILL)
     request = json.loads(sys.argv[1])
     report = request["report_fd"]
     # Neither the container's init nor its payload may hold the report pipe open.

@@ -62,9 +62,10 @@ def start_container(image: str | Path, action: str, args: list[str],
     finally:
         os.close(writer)
     with os.fdopen(reader, "rb") as report:
-        if report.read(1) == STARTED:
+        first = report.read(1)
+        if first == STARTED:
             return ContainerProcess(popen)
-        message = report.read().decode(errors="replace").strip()
+        message = (first + report.read()).decode(errors="replace").strip()
     popen.wait()
     raise JupytainerError(message or f"the launcher of {image} ended before starting it")
 

@@ -31,6 +31,8 @@ MS_RELATIME = 1 << 21
 
 MNT_DETACH = 2
 
+PR_SET_PDEATHSIG = 1
+
 # pivot_root has no C library wrapper; its number depends on the architecture.
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "ppc64le": 203, "s390x": 217, "riscv64": 41}
 
@@ -41,6 +43,8 @@ _libc.umount2.argtypes = (ctypes.c_char_p, ctypes.c_int)
 _libc.unshare.argtypes = (ctypes.c_int,)
 _libc.setns.argtypes = (ctypes.c_int, ctypes.c_int)
 _libc.sethostname.argtypes = (ctypes.c_char_p, ctypes.c_size_t)
+_libc.prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                        ctypes.c_ulong)
 
 
 def _check(result: int, what: str) -> None:
@@ -82,3 +86,8 @@ def pivot_root(new_root: str, put_old: str) -> None:
 def sethostname(name: str) -> None:
     encoded = name.encode()
     _check(_libc.sethostname(encoded, len(encoded)), "sethostname")
+
+
+def set_parent_death_signal(number: int) -> None:
+    """Have the kernel send this process signal number when its parent (thread) ends."""
+    _check(_libc.prctl(PR_SET_PDEATHSIG, number, 0, 0, 0), "prctl")
