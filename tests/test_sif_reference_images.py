@@ -152,6 +152,7 @@ def test_object_stream_stays_readable_after_the_image_is_closed(shared_reference
     stream.close()
 
 
+@pytest.mark.slow
 def test_jupytainer_sif_prints_what_siftool_prints_for_every_reference_image(
         listing, shared_reference):
     """Except the two OCI types, which siftool 2.8.3 calls 'Unknown' without a digest."""

@@ -87,6 +87,7 @@ def test_new_writes_the_same_empty_image_as_siftool(tmp_path):
         os.stat(tmp_path / "theirs.sif").st_mode & 0o777
 
 
+@pytest.mark.slow
 def test_same_add_commands_give_the_same_bytes_as_siftool(tmp_path, inputs):
     siftool("new", tmp_path / "theirs.sif")
     shutil.copy(tmp_path / "theirs.sif", tmp_path / "ours.sif")
@@ -167,6 +168,7 @@ def test_we_read_every_field_of_what_siftool_writes(tmp_path, inputs):
             assert image.read_bytes(descriptor) == (inputs / name).read_bytes()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("options", [{"deterministic": True}, {}],
                          ids=["deterministic", "random-id-and-now"])
 def test_siftool_reads_every_object_our_library_writes(tmp_path, inputs, options):
