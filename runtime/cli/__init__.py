@@ -21,6 +21,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "sif": ("jupytainer.runtime.cli.sif", "Inspect and edit SIF files, as siftool does"),
     "pull": ("jupytainer.runtime.cli.pull", "Save an image from a registry, OCI layout or "
              "archive as a SIF file"),
+    "cache": ("jupytainer.runtime.cli.cache", "List or clean the cache of downloaded and "
+              "extracted images"),
     "exec": ("jupytainer.runtime.cli.actions", "Run a command in a container"),
     "run": ("jupytainer.runtime.cli.actions", "Run a container's runscript"),
     "shell": ("jupytainer.runtime.cli.actions", "Start an interactive shell in a container"),
@@ -28,6 +30,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "inspect": ("jupytainer.runtime.cli.inspect", "Show an image's labels, scripts, help and "
                 "environment"),
     "run-help": ("jupytainer.runtime.cli.inspect", "Show the help of an image's runscript"),
+    "kernel": ("jupytainer.kernel.cli", "Install, list and remove Jupyter kernels that run in "
+               "an image"),
 }
 
 EXIT_USAGE = 255

@@ -6,21 +6,15 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from jupytainer.runtime import cache
 from jupytainer.runtime.oci.digests import check_digest
 
-_CACHEDIR_VARIABLES = ("JUPYTAINER_CACHEDIR", "APPTAINER_CACHEDIR", "SINGULARITY_CACHEDIR")
 _DISABLE_VARIABLES = ("JUPYTAINER_DISABLE_CACHE", "APPTAINER_DISABLE_CACHE")
 
 
 def cache_root() -> Path:
-    """The cache's root directory, as Apptainer chooses it: `$APPTAINER_CACHEDIR/cache`
-    (or the JUPYTAINER_/SINGULARITY_ spelling), else `<config dir>/cache`."""
-    for name in _CACHEDIR_VARIABLES:
-        if os.environ.get(name):
-            return Path(os.environ[name]).expanduser() / "cache"
-    config = os.environ.get("JUPYTAINER_CONFIGDIR") or os.environ.get("APPTAINER_CONFIGDIR")
-    base = Path(config).expanduser() if config else Path.home() / ".apptainer"
-    return base / "cache"
+    """The cache's root directory, chosen as for every other cache entry of jupytainer."""
+    return Path(cache.cache_root())
 
 
 def cache_disabled() -> bool:
