@@ -235,6 +235,17 @@ def test_host_variables_named_like_the_scripts_own_are_harmless(shell, tmp_path)
     assert seen["A"] == "image"
 
 
+def test_prompt_command_forces_the_prompt(shell, tmp_path):
+    root = metadata_root(tmp_path / "root", env={"99-base.sh": 'export PS1="Image> "\n'})
+
+    fresh = container_env(shell, root)
+    chained = container_env(shell, root, {"PROMPT_COMMAND": "history -a"})
+
+    assert fresh["PROMPT_COMMAND"] == 'PS1="Image> "; unset PROMPT_COMMAND'
+    assert chained["PROMPT_COMMAND"] == (
+        'history -a; PROMPT_COMMAND="${PROMPT_COMMAND%%; PROMPT_COMMAND=*}"; PS1="Image> "')
+
+
 def test_scripts_run_in_lexical_order(shell, tmp_path):
     root = metadata_root(tmp_path / "root", env={
         name: f'export ORDER="${{ORDER:-}}{name[:2]} "\n'

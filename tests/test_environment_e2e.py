@@ -1,6 +1,6 @@
-"""The composed environment seen from inside real containers: `jupytainer exec IMAGE cat /proc/self/environ`
-as root and as an unprivileged user, on busybox images made here and on the Apptainer-built
-busybox SIF."""
+"""The composed environment seen from inside real containers (`jupytainer exec IMAGE cat
+/proc/self/environ`) as root and as an unprivileged user, on busybox images made here and on
+the Apptainer-built busybox SIF."""
 
 import shutil
 from pathlib import Path

@@ -231,7 +231,8 @@ __jt_compose() {
     if [ -z "${PROMPT_COMMAND:-}" ]; then
         PROMPT_COMMAND="PS1=\"$PS1\"; unset PROMPT_COMMAND"
     else
-        PROMPT_COMMAND="$PROMPT_COMMAND; PROMPT_COMMAND=\"\${PROMPT_COMMAND%%; PROMPT_COMMAND=*}\"; PS1=\"$PS1\""
+        __jt_trim='PROMPT_COMMAND="${PROMPT_COMMAND%%; PROMPT_COMMAND=*}"'
+        PROMPT_COMMAND="$PROMPT_COMMAND; $__jt_trim; PS1=\"$PS1\""
     fi
     export PROMPT_COMMAND
     APPTAINER_ENVIRONMENT=${APPTAINER_ENVIRONMENT:-/.singularity.d/env/91-environment.sh}
