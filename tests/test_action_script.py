@@ -213,6 +213,20 @@ def test_ld_library_path_rules(shell, tmp_path):
         "/first:/mine:/.singularity.d/libs:/.singularity.d/libs32")
 
 
+def test_used_libs_dir_comes_after_the_images_library_dirs(shell, tmp_path):
+    root = metadata_root(tmp_path / "root", env={
+        "99-base.sh": 'export LD_LIBRARY_PATH="/.singularity.d/libs"\n'})
+    write(root / ".singularity.d" / "libs" / "libgpu.so", "")
+    write(root / "sbin" / "ldconfig", "#!/bin/sh\n"
+          "echo '/usr/lib/x86_64-linux-gnu: (from /etc/ld.so.conf.d/x86_64-linux-gnu.conf:3)'\n"
+          "printf '\\tlibc.so.6 -> libc.so.6\\n'\n"
+          "echo '/lib: (from <builtin>:0)'\n")
+
+    seen = container_env(shell, root)
+
+    assert seen["LD_LIBRARY_PATH"] == "/usr/lib/x86_64-linux-gnu:/lib:/.singularity.d/libs"
+
+
 def test_runtime_variables_and_prompt(shell, tmp_path):
     root = metadata_root(tmp_path / "root", env={
         "90-environment.sh": "export APPTAINER_NAME=changed\n"})
