@@ -184,6 +184,14 @@ def test_dump_into_a_closed_pipe_is_quiet(tmp_path):
     assert result.returncode == 0 and result.stderr == b""
 
 
+@pytest.mark.parametrize("group_id", [0, 0x10000000, -1])
+def test_group_ids_that_the_format_cannot_store_are_refused(tmp_path, group_id):
+    image = good_image(tmp_path)
+    with sif.load(image, writable=True) as opened, pytest.raises(
+            sif.SifError, match=f"invalid group ID {group_id}"):
+        opened.add_object(ObjectInput(DataType.GENERIC, b"x", group_id=group_id))
+
+
 def test_read_only_image_refuses_edits(tmp_path):
     image = good_image(tmp_path)
     with sif.load(image) as opened, pytest.raises(sif.SifError, match="read-only"):

@@ -2,6 +2,12 @@
 
 `load` opens an image reading only its header and descriptor table; `create` and
 `write_atomically` make new ones; a SifFile adds, deletes and selects objects.
+
+Stricter than the reference library on purpose: `load` refuses a table or an object past
+the end of the file, negative or overlapping extents, objects over the descriptor table
+and duplicate IDs, which the reference only notices (or not) when the data is read. A
+partition with an unknown filesystem type still loads and lists (newer tools may write
+one); `primary_partition()` refuses it, since nothing could run from it.
 """
 
 from .add import CryptoMessageInfo, LinkTo, ObjectInput, PartitionInfo, SignatureInfo

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 CHUNK = 1 << 20
 OCI_TYPES = (DataType.OCI_ROOT_INDEX, DataType.OCI_BLOB)
+MAX_GROUP = ~GROUP_MASK & 0xFFFFFFFF
 UNSUPPORTED = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF}
 
 
@@ -156,9 +157,9 @@ def _descriptor_fields(sif: "SifFile", obj: ObjectInput) -> dict:
 def _raw_group(sif: "SifFile", obj: ObjectInput) -> int:
     if obj.group_id is None:
         return GROUP_MASK
-    if not 0 < obj.group_id < GROUP_MASK:
-        raise SifError(f"cannot add to {sif.path}: invalid group ID {obj.group_id} (use None "
-                       f"for no group)")
+    if not 0 < obj.group_id <= MAX_GROUP:
+        raise SifError(f"cannot add to {sif.path}: invalid group ID {obj.group_id}: groups "
+                       f"are 1 to {MAX_GROUP} (None for no group)")
     return obj.group_id | GROUP_MASK
 
 

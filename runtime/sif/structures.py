@@ -66,7 +66,7 @@ class Header:
                    version=version)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Descriptor:
     """One 585-byte descriptor slot. Group and link IDs are stored with their mask bits;
     the properties give them as the reference tools show them."""
@@ -86,6 +86,11 @@ class Descriptor:
     gid: int
     raw_name: bytes
     extra: bytes
+
+    def __repr__(self) -> str:
+        kind = getattr(self.data_type, "name", hex(self.raw_data_type))
+        return (f"<Descriptor id={self.id} {kind} group={self.group_id} offset={self.offset} "
+                f"size={self.size} name={self.name!r}>")
 
     @classmethod
     def unpack(cls, slot: int, raw: bytes) -> "Descriptor":
