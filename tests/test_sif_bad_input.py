@@ -192,6 +192,13 @@ def test_group_ids_that_the_format_cannot_store_are_refused(tmp_path, group_id):
         opened.add_object(ObjectInput(DataType.GENERIC, b"x", group_id=group_id))
 
 
+def test_links_the_format_cannot_store_are_refused(tmp_path):
+    image = good_image(tmp_path)
+    with sif.load(image, writable=True) as opened, pytest.raises(
+            sif.SifError, match="invalid link to ID 0"):
+        opened.add_object(ObjectInput(DataType.GENERIC, b"x", link=sif.LinkTo(0)))
+
+
 def test_read_only_image_refuses_edits(tmp_path):
     image = good_image(tmp_path)
     with sif.load(image) as opened, pytest.raises(sif.SifError, match="read-only"):

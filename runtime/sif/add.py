@@ -150,6 +150,8 @@ def _descriptor_fields(sif: "SifFile", obj: ObjectInput) -> dict:
         extra = padded(_extra(sif, obj), EXTRA_SIZE, "the object metadata")
     except (ValueError, struct.error) as problem:
         raise SifError(f"cannot add to {sif.path}: {problem}") from None
+    if obj.link is not None and not 0 < obj.link.id <= MAX_GROUP:
+        raise SifError(f"cannot add to {sif.path}: invalid link to ID {obj.link.id}")
     return {"raw_group_id": _raw_group(sif, obj), "raw_linked_id": obj.link.raw if obj.link
             else 0, "raw_name": name, "extra": extra}
 
