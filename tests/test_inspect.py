@@ -296,3 +296,18 @@ def test_unreadable_inspect_metadata_is_one_fatal_line(sandbox, tmp_path):
     assert result.returncode == 255
     assert result.stderr.startswith("FATAL:   ") and result.stderr.count("\n") == 1
     assert "unreadable inspect-metadata.json object" in result.stderr
+
+
+def test_files_of_the_apptainer_image_give_its_stored_metadata(busybox_sif, tmp_path):
+    from jupytainer.runtime import sif
+    from jupytainer.runtime.metadata import inspect_all, read_root
+
+    with sif.load(busybox_sif) as image:
+        stored = json.loads(image.read_bytes(image.find(name="inspect-metadata.json")))
+        offset = image.primary_partition().offset
+    root = tmp_path / "root"
+    subprocess.run(["unsquashfs", "-no-xattrs", "-quiet", "-no-progress", "-o", str(offset),
+                    "-d", str(root), str(busybox_sif), "/.singularity.d"], check=True)
+
+    assert json.loads(inspect_all(read_root(str(root)))) == stored
+    assert inspect("--all", root).stdout == inspect("--all", busybox_sif).stdout
