@@ -128,3 +128,11 @@ def test_image_without_sh_cannot_run(identity, shell_less_image):
     assert result.returncode == 255
     assert result.stderr == ("FATAL:   cannot run: the image has no /bin/sh to run its "
                              "scripts; use 'jupytainer exec IMAGE COMMAND'\n")
+
+
+@pytest.mark.slow
+def test_test_without_a_test_script_says_so(identity, shared_reference):
+    result = identity.jupytainer("test", reference_copy(identity, shared_reference))
+
+    assert (result.returncode, result.stdout) == (0, "")
+    assert result.stderr == "INFO:    No test script found in container, exiting\n"
