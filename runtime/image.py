@@ -16,7 +16,7 @@ _GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "i686": "386", "armv7l": "arm"
 class Image:
     """A resolved image. For a sandbox, partition_offset is None and path is the root."""
 
-    __slots__ = ("path", "is_sandbox", "partition_offset", "partition_size")
+    __slots__ = ("is_sandbox", "partition_offset", "partition_size", "path")
 
     def __init__(self, path: str, is_sandbox: bool, partition_offset: int | None = None,
                  partition_size: int | None = None) -> None:
@@ -57,22 +57,53 @@ def resolve_image(reference: str | os.PathLike) -> Image:
 
 
 def _sif_image(path: str, reference: str | os.PathLike) -> Image:
+    """The SIF's primary partition, as remembered for this version of the file, or read
+    (the SIF reader costs more to import than the rest of a container start)."""
+    memo = _partition_memo(path)
+    try:
+        with open(memo) as handle:
+            offset, size, fstype, arch = handle.read().split()
+    except (OSError, ValueError):
+        offset, size, fstype, arch = _read_partition(path)
+        _remember(memo, f"{offset} {size} {fstype} {arch}\n")
+    _check_partition(fstype, arch, reference)
+    return Image(path, False, int(offset), int(size))
+
+
+def _read_partition(path: str) -> tuple[int, int, str, str]:
     from jupytainer.runtime import sif
 
     with sif.load(path) as sif_file:
         partition = sif_file.primary_partition()
-        _check_partition(partition, reference)
-        return Image(path, False, partition.offset, partition.size)
+    fstype = getattr(partition.fstype, "name", str(partition.fstype)).lower()
+    return partition.offset, partition.size, fstype, partition.arch or "unknown"
 
 
-def _check_partition(partition, reference: str | os.PathLike) -> None:
-    from jupytainer.runtime.sif import FsType
+def _partition_memo(path: str) -> str:
+    from jupytainer.runtime import cache
 
-    if partition.fstype != FsType.SQUASHFS:
-        kind = getattr(partition.fstype, "name", str(partition.fstype)).lower()
-        raise JupytainerError(f"{reference} has a {kind} root partition, which jupytainer "
+    info = os.stat(path)
+    key = f"{info.st_dev}-{info.st_ino}-{info.st_size}-{info.st_mtime_ns}"
+    return os.path.join(cache.cache_root(), "sif-partitions", key)
+
+
+def _remember(memo: str, text: str) -> None:
+    """Keep what was read for next time; a cache that cannot be written is no error."""
+    try:
+        os.makedirs(os.path.dirname(memo), mode=0o700, exist_ok=True)
+        partial = f"{memo}.{os.getpid()}"
+        with open(partial, "w") as handle:
+            handle.write(text)
+        os.replace(partial, memo)
+    except OSError:
+        pass
+
+
+def _check_partition(fstype: str, arch: str, reference: str | os.PathLike) -> None:
+    if fstype != "squashfs":
+        raise JupytainerError(f"{reference} has a {fstype} root partition, which jupytainer "
                               "cannot run: rebuild it as a squashfs SIF image")
-    arch = host_arch()
-    if partition.arch not in (arch, "unknown", ""):
-        raise JupytainerError(f"{reference} is built for {partition.arch} and this machine "
-                              f"is {arch}: use an image built for {arch}")
+    host = host_arch()
+    if arch not in (host, "unknown"):
+        raise JupytainerError(f"{reference} is built for {arch} and this machine is {host}: "
+                              f"use an image built for {host}")

@@ -121,3 +121,8 @@ def test_command_not_found_in_the_image(identity, images):
     result = identity.jupytainer("exec", images.sif, "no-such-command")
     assert result.returncode == 127
     assert "no-such-command" in result.stderr
+
+
+def test_writable_needs_a_sandbox(identity, images):
+    result = identity.jupytainer("exec", "--writable", images.sif, "true")
+    assert_one_fatal_line(result, "read-only SIF image", "--writable-tmpfs")

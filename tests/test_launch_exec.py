@@ -3,6 +3,7 @@ an unprivileged user, on sandbox directories, SIF files and an image Apptainer b
 
 import os
 import signal
+import time
 
 import pytest
 from conftest import JUPYTAINER
@@ -125,3 +126,31 @@ def test_the_python_api_runs_and_starts_containers(identity, images):
     result = identity.run([python, "-c", program, images.sif])
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["9", str(128 + signal.SIGTERM)]
+
+
+def test_a_launcher_killed_outright_takes_its_container_with_it(identity, images):
+    process = run_background(identity, "exec", images.sif, "sh", "-c",
+                             "echo ready; exec sleep 617")
+    assert process.stdout.readline() == "ready\n"
+    os.kill(launcher_pid(process), signal.SIGKILL)
+    process.communicate(timeout=30)
+    for _ in range(100):
+        if not any(_command_line(pid) == b"sleep\x00617\x00" for pid in _pids()):
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the payload outlived its launcher")
+    # The next launch removes the session directory the killed one could not.
+    assert identity.jupytainer("exec", images.sif, "true").returncode == 0
+
+
+def _pids() -> list[str]:
+    return [name for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _command_line(pid: str) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b""

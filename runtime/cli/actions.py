@@ -32,8 +32,8 @@ SWITCHES = [
      "UNSQUASH"),
 ]
 VALUES = [
-    (("-H", "--home"), "home", "SRC[:DST]: the home directory to use", "HOME_DIR"),
-    (("--pwd",), "pwd", "the initial working directory in the container", "PWD_DIR"),
+    (("-H", "--home"), "home", "SRC[:DST]: the home directory to use", "HOME"),
+    (("--pwd",), "pwd", "the initial working directory in the container", "PWD"),
     (("--hostname",), "hostname", "the container's host name (new UTS namespace)",
      "HOSTNAME"),
     (("--app",), "app", "run an app of a SCIF image", "APP"),

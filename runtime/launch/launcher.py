@@ -15,6 +15,8 @@ from jupytainer.runtime.launch.init import WATCHED, run_init, supervise
 from jupytainer.runtime.launch.options import ContainerOptions
 from jupytainer.runtime.launch.plan import Plan, make_plan
 
+SESSION_PREFIX = "jupytainer-session-"
+
 
 def launch(image: str | os.PathLike, action: str, args: list[str],
            options: ContainerOptions, started=None) -> int:
@@ -78,14 +80,28 @@ def _make_session_dir(host_env: dict[str, str]) -> str:
     base = host_env.get("XDG_RUNTIME_DIR", "")
     if not (base and os.access(base, os.W_OK | os.X_OK)):
         base = "/tmp"
+    _remove_stale_session_dirs(base)
     for attempt in range(100):
-        path = os.path.join(base, f"jupytainer-session-{os.getpid()}-{attempt}")
+        path = os.path.join(base, f"{SESSION_PREFIX}{os.getpid()}-{attempt}")
         try:
             os.mkdir(path, 0o700)
             return path
         except FileExistsError:
             continue
     raise JupytainerError(f"cannot create a session directory in {base}: clean it up")
+
+
+def _remove_stale_session_dirs(base: str) -> None:
+    """Remove the empty session directories of launchers that were killed outright (they
+    could not clean up); other users' directories stay, as the sticky /tmp wants."""
+    for name in os.listdir(base):
+        if name.startswith(SESSION_PREFIX):
+            pid = name[len(SESSION_PREFIX):].split("-")[0]
+            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                try:
+                    os.rmdir(os.path.join(base, name))
+                except OSError:
+                    pass
 
 
 def _run(plan: Plan, started) -> int:
