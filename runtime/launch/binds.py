@@ -8,7 +8,7 @@ from jupytainer.runtime.errors import JupytainerError
 class Bind:
     """One bind mount: a host source, a container destination, read-only or not."""
 
-    __slots__ = ("source", "destination", "read_only")
+    __slots__ = ("destination", "read_only", "source")
 
     def __init__(self, source: str, destination: str, read_only: bool = False) -> None:
         self.source = source

@@ -19,7 +19,7 @@ class Mount:
     """One bind into the container. optional mounts are skipped when they cannot be made;
     a missing destination of a user's bind is an error unless the root can be written."""
 
-    __slots__ = ("source", "destination", "read_only", "optional", "user", "recursive")
+    __slots__ = ("destination", "optional", "read_only", "recursive", "source", "user")
 
     def __init__(self, source: str, destination: str, read_only: bool = False,
                  optional: bool = False, user: bool = False, recursive: bool = True) -> None:

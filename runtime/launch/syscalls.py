@@ -83,11 +83,6 @@ def pivot_root(new_root: str, put_old: str) -> None:
     _check(_libc.syscall(number, _bytes(new_root), _bytes(put_old)), "pivot_root")
 
 
-def set_parent_death_signal(number: int) -> None:
-    """Have the kernel send this process signal number when its parent dies."""
-    _check(_libc.prctl(1, number, 0, 0, 0), "prctl")  # PR_SET_PDEATHSIG
-
-
 def sethostname(name: str) -> None:
     encoded = name.encode()
     _check(_libc.sethostname(encoded, len(encoded)), "sethostname")
