@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from jupytainer.runtime import log
 from jupytainer.runtime.launch.environment import (DEFAULT_PATH, EnvironmentRequest,
                                                    action_argv, compose_environment)
 from image_support import metadata_root, write
@@ -327,6 +328,15 @@ def test_test_runs_the_test_script_or_says_there_is_none(shell, tmp_path):
     assert (missing.returncode, missing.stderr.decode()) == (
         0, "INFO:    No test script found in container, exiting\n")
     assert (present.returncode, present.stdout.decode()) == (4, "testing x\n")
+
+
+def test_a_quiet_launcher_keeps_info_lines_quiet(shell, tmp_path, monkeypatch):
+    root = metadata_root(tmp_path / "root")
+    monkeypatch.setattr(log, "level", log.QUIET)
+
+    result = run_action(shell, root, "test", [])
+
+    assert (result.returncode, result.stderr.decode()) == (0, "")
 
 
 def test_start_runs_the_startscript_or_says_there_is_none(shell, tmp_path):

@@ -12,6 +12,7 @@
 #                           environment portably when values hold newlines)
 #   JUPYTAINER_ENV_INJECT   shell code exporting the APPTAINERENV_/--env overrides, sourced
 #                           once right after 99-base.sh
+#   JUPYTAINER_LOG_LEVEL    the launcher's verbosity: 0 (jupytainer -q) silences INFO lines
 #   JUPYTAINER_ACTION_ROOT  a directory standing for / when looking up the image's files;
 #                           empty in a container, set by tests that run this without one
 
@@ -20,7 +21,8 @@ __jt_action=${1:-}
 __jt_root=${JUPYTAINER_ACTION_ROOT:-}
 __jt_names=${JUPYTAINER_ENV_NAMES:-}
 __jt_inject=${JUPYTAINER_ENV_INJECT:-}
-unset JUPYTAINER_ACTION_ROOT JUPYTAINER_ENV_NAMES JUPYTAINER_ENV_INJECT
+__jt_log_level=${JUPYTAINER_LOG_LEVEL:-1}
+unset JUPYTAINER_ACTION_ROOT JUPYTAINER_ENV_NAMES JUPYTAINER_ENV_INJECT JUPYTAINER_LOG_LEVEL
 __jt_default_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 __jt_injected=
 __jt_runtimevars_done=
@@ -34,6 +36,7 @@ export APPTAINER_COMMAND
 __jt_names="$__jt_names APPTAINER_COMMAND"
 
 __jt_log() {
+    [ "$1" = INFO ] && [ "$__jt_log_level" -lt 1 ] && return 0
     printf '%-8s %s\n' "$1:" "$2" >&2
 }
 

@@ -28,6 +28,7 @@ ENV_FILE_TIMEOUT = 60
 # Variables that carry the launcher's data to the action script; it unsets them first.
 NAMES_VARIABLE = "JUPYTAINER_ENV_NAMES"
 INJECT_VARIABLE = "JUPYTAINER_ENV_INJECT"
+LOG_LEVEL_VARIABLE = "JUPYTAINER_LOG_LEVEL"
 
 # Prefixes of the variables that configure the runtime itself: never forwarded.
 _SETTING_PREFIXES = ("APPTAINER_", "SINGULARITY_", "JUPYTAINER_")
@@ -91,6 +92,7 @@ def compose_environment(host_env: Mapping[str, str],
     names = sorted(name for name in environment if _NAME.match(name))
     environment[NAMES_VARIABLE] = " ".join(names)
     environment[INJECT_VARIABLE] = inject_script(overrides, request.no_eval)
+    environment[LOG_LEVEL_VARIABLE] = str(log.level)
     return environment
 
 
@@ -301,7 +303,7 @@ def direct_command(action: str, args: list[str],
         raise JupytainerError(f"cannot {action}: the image has no {CONTAINER_SHELL} to run "
                               "its scripts; use 'jupytainer exec IMAGE COMMAND'")
     env = {name: value for name, value in environment.items()
-           if name not in (NAMES_VARIABLE, INJECT_VARIABLE)}
+           if name not in (NAMES_VARIABLE, INJECT_VARIABLE, LOG_LEVEL_VARIABLE)}
     overrides = _parse_inject(environment.get(INJECT_VARIABLE, ""))
     path_overrides = {key: overrides.pop(key, "") for key in _PATH_OVERRIDES.values()}
     env.update(overrides)
