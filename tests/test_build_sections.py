@@ -128,3 +128,20 @@ def test_update_runs_sections_on_an_existing_sandbox(identity):
     assert (sandbox / "more.txt").read_text() == "more\n"
     assert (sandbox / "post.txt").read_text() == "uid 0 in /\n"
     assert (sandbox / ".singularity.d/bootstrap_history/Apptainer0").is_file()
+
+
+def test_bind_reaches_post(identity):
+    shared = identity.workdir / "shared"
+    shared.mkdir()
+    (shared / "input.txt").write_text("bound in\n")
+    image = built(identity, BUSYBOX_HEADER + "%post\n    cp /mnt/shared/input.txt /copied\n",
+                  "--bind", f"{shared}:/mnt/shared")
+
+    assert partition_file(image, "/copied") == "bound in\n"
+
+
+def test_fix_perms_opens_directories_to_their_owner(identity):
+    sandbox = built(identity, BUSYBOX_HEADER + "%post\n    mkdir /locked\n    chmod 000 /locked\n",
+                    "--sandbox", "--fix-perms", target="sandbox")
+
+    assert (sandbox / "locked").stat().st_mode & 0o700 == 0o700

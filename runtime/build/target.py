@@ -13,6 +13,15 @@ SANDBOX_MARKERS = (".singularity.d", "dev", "proc", "sys")
 def check_target(options: BuildOptions) -> None:
     """Refuse a target that cannot or should not be written; ask on a terminal before
     replacing an existing one without --force."""
+    try:
+        _check(options)
+    except PermissionError as denied:
+        raise JupytainerError(f"cannot build {options.target}: permission denied on "
+                              f"{denied.filename or options.target.parent}: choose a "
+                              "target in a directory you can write") from None
+
+
+def _check(options: BuildOptions) -> None:
     target = options.target
     if options.update:
         _check_update(options)
