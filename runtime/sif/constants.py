@@ -109,10 +109,3 @@ def arch_name(code: bytes) -> str:
     """The GOARCH name of a stored architecture code; 'unknown' for codes we do not know."""
     return ARCH_NAMES.get(code, "unknown")
 
-
-def arch_code(name: str) -> bytes:
-    """The stored code of a GOARCH name such as 'amd64'."""
-    try:
-        return ARCH_CODES[name]
-    except KeyError:
-        raise ValueError(f"unknown architecture '{name}'") from None
