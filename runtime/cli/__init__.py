@@ -30,6 +30,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "inspect": ("jupytainer.runtime.cli.inspect", "Show an image's labels, scripts, help and "
                 "environment"),
     "run-help": ("jupytainer.runtime.cli.inspect", "Show the help of an image's runscript"),
+    "kernel": ("jupytainer.kernel.cli", "Install, list and remove Jupyter kernels that run in "
+               "an image"),
 }
 
 EXIT_USAGE = 255
