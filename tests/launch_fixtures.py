@@ -56,13 +56,14 @@ def _session_dirs() -> set[str]:
 
 
 def _our_mounts() -> list[str]:
-    pattern = re.compile(r"squashfuse|fuse-overlayfs|jupytainer-session-|jupytainer-launch-")
+    pattern = re.compile(r"jupytainer-session-|jupytainer-launch-|sif-images")
     with open("/proc/self/mountinfo") as handle:
         return [line for line in handle if pattern.search(line)]
 
 
 def _our_processes() -> list[str]:
-    """Mounters and launchers of our images still running."""
+    """Mounters and launchers of the test images still running (other programs on the
+    machine may run containers of their own meanwhile)."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -71,8 +72,7 @@ def _our_processes() -> list[str]:
         except OSError:
             continue
         if "jupytainer-launch-images-" in command or (
-                ("squashfuse" in command or "fuse-overlayfs" in command)
-                and "jupytainer" in command):
+                "squashfuse" in command and "sif-images" in command):
             found.append(f"{pid}: {command}")
     return found
 

@@ -106,11 +106,13 @@ def _mount_overlay(plan: Plan, lowers: str, upper: str, work: str, target: str) 
         if not plan.userns:
             raise JupytainerError(f"cannot mount the overlay on {plan.image.name}: "
                                   f"{failure.strerror}") from None
-    pid = os.posix_spawnp("fuse-overlayfs", ["fuse-overlayfs", "-o", data, target],
-                          os.environ)
-    if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0:
+    # Limitation: this fallback is exercised only on kernels that refuse the overlay.
+    try:
+        squashfs.fuse_serve(["/usr/bin/fuse-overlayfs", "-f", "-o", data], target,
+                            "fuse.fuse-overlayfs")
+    except OSError:
         raise JupytainerError("neither the kernel nor fuse-overlayfs could mount an overlay "
-                              "for you: run without --writable-tmpfs/--overlay")
+                              "for you: run without --writable-tmpfs/--overlay") from None
 
 
 def _prepare_destinations(plan: Plan, root: str) -> None:
