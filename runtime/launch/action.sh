@@ -202,6 +202,9 @@ __jt_source_legacy_environment() {
     fi
 }
 
+# Limitation: Apptainer stops the evaluation of the env scripts after a minute
+# (--runscript-timeout); a plain shell has no portable timer, so a script that hangs here
+# hangs the container.
 __jt_compose() {
     __jt_snapshot
     __jt_clear_env
