@@ -68,7 +68,7 @@ def configure(parser: argparse.ArgumentParser, verb: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the verb's action in the image; the payload's exit status."""
+    """Run the verb's action in the image; exits with the payload's status."""
     from jupytainer.runtime import log
     from jupytainer.runtime.launch.launcher import launch
 
@@ -78,7 +78,12 @@ def run(args: argparse.Namespace) -> int:
     if args.verb == "shell" and arguments:
         log.warning("arguments to shell are ignored: use exec to run a command")
         arguments = []
-    return launch(args.image, args.verb, arguments, options_from(args))
+    status = launch(args.image, args.verb, arguments, options_from(args))
+    # This process has entered the container's namespaces and has nothing left to tidy:
+    # skip the interpreter's teardown, which takes longer than starting the container.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def options_from(args: argparse.Namespace):
