@@ -7,6 +7,7 @@ import io
 import os
 import struct
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -265,3 +266,14 @@ def test_listing_a_10_gb_image_reads_no_more_than_listing_a_small_one(tmp_path):
     assert huge_cost == small_cost
     assert huge_cost < 64 * 1024
     assert huge.stat().st_blocks * 512 < 1024**2
+
+
+def test_opening_an_image_to_run_it_imports_none_of_the_writing_machinery(tmp_path):
+    image = build(tmp_path / "a.sif", {}, [
+        ObjectInput(DataType.PARTITION, b"hsqs", partition=SQUASHFS_AMD64)])
+    probe = ("import sys; from jupytainer.runtime import sif; "
+             f"sif.load({str(image)!r}).primary_partition(); "
+             "print(sorted({'dataclasses', 'hashlib', 'secrets', 'inspect'} & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"

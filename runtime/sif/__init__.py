@@ -10,14 +10,27 @@ partition with an unknown filesystem type still loads and lists (newer tools may
 one); `primary_partition()` refuses it, since nothing could run from it.
 """
 
-from .add import CryptoMessageInfo, LinkTo, ObjectInput, PartitionInfo, SignatureInfo
+import importlib
+
 from .constants import (GO_ZERO_TIME, CryptoFormat, CryptoMessageType, DataType, FsType,
                         HashType, PartType, SbomFormat)
-from .create import create, creating, write_atomically
 from .errors import SifError
 from .image import SifFile
 from .load import load
 from .structures import Descriptor, Header
+
+# Names for writing images, imported on first use so that reading one stays cheap.
+_WRITING = {"CryptoMessageInfo": "add", "LinkTo": "add", "ObjectInput": "add",
+            "PartitionInfo": "add", "SignatureInfo": "add", "create": "create",
+            "creating": "create", "write_atomically": "create"}
+
+
+def __getattr__(name: str):
+    if name not in _WRITING:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f".{_WRITING[name]}", __name__)
+    return getattr(module, name)
+
 
 __all__ = [
     "GO_ZERO_TIME", "CryptoFormat", "CryptoMessageInfo", "CryptoMessageType", "DataType",

@@ -99,7 +99,7 @@ def add_object(sif: "SifFile", obj: ObjectInput) -> Descriptor:
 
     start = _data_end(sif)
     offset = next_aligned(start, alignment)
-    saved_header = dataclasses.replace(sif.header)
+    saved_header = sif.header
     original_size = os.fstat(sif.fileno()).st_size
     try:
         size, digest = _write_data(sif, obj, start, offset)
@@ -203,11 +203,12 @@ def _signature_extra(sif: "SifFile", info: SignatureInfo) -> bytes:
 
 def _update_header(sif: "SifFile", descriptor: Descriptor, stamp: int) -> None:
     header = sif.header
+    arch_code = header.arch_code
     if descriptor.parttype == PartType.PRIMARY_SYSTEM:
-        header.arch_code = descriptor.arch_code
-    header.descriptors_free -= 1
-    header.data_size += descriptor.size_with_padding
-    header.modified_at = stamp
+        arch_code = descriptor.arch_code
+    sif.header = header.replace(
+        arch_code=arch_code, descriptors_free=header.descriptors_free - 1,
+        data_size=header.data_size + descriptor.size_with_padding, modified_at=stamp)
 
 
 def _data_end(sif: "SifFile") -> int:

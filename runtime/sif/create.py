@@ -4,7 +4,6 @@ temporary name and renamed into place only once it is complete."""
 import contextlib
 import datetime
 import os
-import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -81,7 +80,7 @@ def creating(path: str | os.PathLike, **create_options) -> Iterator[SifFile]:
     """Yield a new SIF written under a temporary name in the same directory; on success it
     is synced and renamed to path, on any failure removed, so path never holds half a SIF."""
     final = Path(path)
-    temporary = final.with_name(f".{final.name}.{secrets.token_hex(4)}.tmp")
+    temporary = final.with_name(f".{final.name}.{os.urandom(4).hex()}.tmp")
     sif = _write_empty(temporary, new_header(**create_options), exclusive=True)
     try:
         with sif:

@@ -27,13 +27,15 @@ def delete_object(sif: "SifFile", object_id: int, *, zero: bool = False,
             raise SifError(f"cannot compact {sif.path}: object {object_id} has an invalid "
                            f"padded size")
         _truncate(sif, descriptor.offset - padding)
-        sif.header.data_size -= descriptor.size_with_padding
+        sif.header = sif.header.replace(
+            data_size=sif.header.data_size - descriptor.size_with_padding)
 
     header = sif.header
-    header.descriptors_free += 1
-    header.modified_at = sif.now()
+    arch_code = header.arch_code
     if descriptor.parttype == PartType.PRIMARY_SYSTEM:
-        header.arch_code = UNKNOWN_ARCH
+        arch_code = UNKNOWN_ARCH
+    sif.header = header.replace(descriptors_free=header.descriptors_free + 1,
+                                modified_at=sif.now(), arch_code=arch_code)
     sif.store(Descriptor.unused(descriptor.slot))
 
 

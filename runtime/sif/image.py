@@ -9,12 +9,15 @@ import struct
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from . import add, delete, select, set_primary, stream
+from . import select, stream
 from .constants import GO_ZERO_TIME
 from .errors import SifError, reason
 from .structures import Descriptor, Header
+
+if TYPE_CHECKING:
+    from .add import ObjectInput
 
 ZERO_CHUNK = 1 << 20
 
@@ -75,19 +78,25 @@ class SifFile:
         """A readable, seekable binary stream over one object's data only."""
         return stream.open_object(self.path, self.fileno(), descriptor)
 
-    def add_object(self, obj: "add.ObjectInput") -> Descriptor:
+    # The editing modules are imported when first used: opening an image to run it must
+    # not pay for them (dataclasses, hashlib).
+
+    def add_object(self, obj: "ObjectInput") -> Descriptor:
         """Append an object (see add.ObjectInput) in the first free slot; returns it."""
-        return add.add_object(self, obj)
+        from .add import add_object
+        return add_object(self, obj)
 
     def delete_object(self, object_id: int, *, zero: bool = False,
                       compact: bool = False) -> None:
         """Free an object's slot; `zero` overwrites its data, `compact` truncates the file
         (only for the last object)."""
-        delete.delete_object(self, object_id, zero=zero, compact=compact)
+        from .delete import delete_object
+        delete_object(self, object_id, zero=zero, compact=compact)
 
     def set_primary_partition(self, object_id: int) -> None:
         """Make a system partition the primary one, demoting the previous one."""
-        set_primary.set_primary_partition(self, object_id)
+        from .set_primary import set_primary_partition
+        set_primary_partition(self, object_id)
 
     def fileno(self) -> int:
         if self._handle.closed:

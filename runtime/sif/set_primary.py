@@ -26,8 +26,7 @@ def set_primary_partition(sif: "SifFile", object_id: int) -> None:
     stamp = sif.now()
     for previous in primary_partitions(sif.objects):
         sif.store(_with_parttype(previous, PartType.SYSTEM, stamp))
-    sif.header.arch_code = target.arch_code
-    sif.header.modified_at = stamp
+    sif.header = sif.header.replace(arch_code=target.arch_code, modified_at=stamp)
     sif.store(_with_parttype(target, PartType.PRIMARY_SYSTEM, stamp))
 
 

@@ -1,13 +1,14 @@
 """The global header and the object descriptors: their fields, and their exact bytes.
 
 Both keep every stored field, including the ones jupytainer does not interpret, so that a
-record read and written back is byte for byte what it was.
+record read and written back is byte for byte what it was. They are named tuples rather
+than dataclasses because importing dataclasses would cost a container start more than
+reading the file does.
 """
 
-import dataclasses
+import collections
 import struct
 import uuid
-from dataclasses import dataclass
 
 from .constants import (DESCRIPTOR, GO_ZERO_TIME, GROUP_MASK, HEADER, MAGIC, VERSION,
                         CryptoFormat, CryptoMessageType, DataType, FsType,
@@ -20,23 +21,20 @@ _SBOM = struct.Struct("<i")
 FINGERPRINT_SIZE = 20
 
 
-@dataclass
-class Header:
-    """The 128-byte global header. `arch` and `launch_script` are decoded views of raw fields."""
+_HeaderFields = collections.namedtuple("_HeaderFields", [
+    "launch_field", "arch_code", "id", "created_at", "modified_at", "descriptors_free",
+    "descriptors_total", "descriptors_offset", "descriptors_size", "data_offset", "data_size",
+    "magic", "version"], defaults=[MAGIC, VERSION])
+_DescriptorFields = collections.namedtuple("_DescriptorFields", [
+    "slot", "raw_data_type", "used", "id", "raw_group_id", "raw_linked_id", "offset", "size",
+    "size_with_padding", "created_at", "modified_at", "uid", "gid", "raw_name", "extra"])
 
-    launch_field: bytes
-    arch_code: bytes
-    id: uuid.UUID
-    created_at: int
-    modified_at: int
-    descriptors_free: int
-    descriptors_total: int
-    descriptors_offset: int
-    descriptors_size: int
-    data_offset: int
-    data_size: int
-    magic: bytes = MAGIC
-    version: bytes = VERSION
+
+class Header(_HeaderFields):
+    """The 128-byte global header, immutable: edits make a new one with `replace`.
+    `arch` and `launch_script` are decoded views of raw fields."""
+
+    __slots__ = ()
 
     @property
     def launch_script(self) -> bytes:
@@ -59,6 +57,9 @@ class Header:
                            self.descriptors_offset, self.descriptors_size, self.data_offset,
                            self.data_size)
 
+    def replace(self, **changes) -> "Header":
+        return self._replace(**changes)
+
     @classmethod
     def unpack(cls, raw: bytes) -> "Header":
         (launch, magic, version, arch, id_bytes, *numbers) = HEADER.unpack(raw)
@@ -66,26 +67,11 @@ class Header:
                    version=version)
 
 
-@dataclass(frozen=True, repr=False)
-class Descriptor:
-    """One 585-byte descriptor slot. Group and link IDs are stored with their mask bits;
-    the properties give them as the reference tools show them."""
+class Descriptor(_DescriptorFields):
+    """One 585-byte descriptor slot, immutable. Group and link IDs are stored with their
+    mask bits; the properties give them as the reference tools show them."""
 
-    slot: int
-    raw_data_type: int
-    used: bool
-    id: int
-    raw_group_id: int
-    raw_linked_id: int
-    offset: int
-    size: int
-    size_with_padding: int
-    created_at: int
-    modified_at: int
-    uid: int
-    gid: int
-    raw_name: bytes
-    extra: bytes
+    __slots__ = ()
 
     def __repr__(self) -> str:
         kind = getattr(self.data_type, "name", hex(self.raw_data_type))
@@ -101,11 +87,10 @@ class Descriptor:
         return cls.unpack(slot, bytes(DESCRIPTOR.size))
 
     def pack(self) -> bytes:
-        fields = dataclasses.astuple(self)[1:]
-        return DESCRIPTOR.pack(*fields)
+        return DESCRIPTOR.pack(*self[1:])
 
     def replace(self, **changes) -> "Descriptor":
-        return dataclasses.replace(self, **changes)
+        return self._replace(**changes)
 
     @property
     def data_type(self) -> int:
