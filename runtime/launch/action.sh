@@ -246,10 +246,6 @@ __jt_compose() {
     export APPTAINER_ENVIRONMENT SINGULARITY_ENVIRONMENT
 }
 
-__jt_app_dir() {
-    printf '%s' "$__jt_root/scif/apps/${SINGULARITY_APPNAME:-}/scif"
-}
-
 __jt_shell() {
     if [ -n "${SINGULARITY_SHELL:-}" ] && [ -x "$SINGULARITY_SHELL" ]; then
         exec "$SINGULARITY_SHELL" "$@"
@@ -266,16 +262,26 @@ __jt_shell() {
     exit 1
 }
 
-__jt_run() {
+# Runs the chosen app's script KIND, or the image's when no app is chosen; returns only
+# when the image has none. A chosen app without it is an error: MESSAGE, then the app.
+__jt_exec_script() {
+    __jt_kind=$1
+    __jt_missing=$2
+    shift 2
     if [ -n "${SINGULARITY_APPNAME:-}" ]; then
-        if [ -x "$(__jt_app_dir)/runscript" ]; then
-            exec "$(__jt_app_dir)/runscript" "$@"
-        fi
-        __jt_log ERROR "no runscript for contained app: $SINGULARITY_APPNAME"
+        __jt_app_script="$__jt_root/scif/apps/$SINGULARITY_APPNAME/scif/$__jt_kind"
+        [ -x "$__jt_app_script" ] && exec "$__jt_app_script" "$@"
+        __jt_log ERROR "$__jt_missing: $SINGULARITY_APPNAME"
         exit 1
-    elif [ -x "$__jt_root/.singularity.d/runscript" ]; then
-        exec "$__jt_root/.singularity.d/runscript" "$@"
-    elif [ -x "$__jt_root/apptainer" ]; then
+    fi
+    [ -x "$__jt_root/.singularity.d/$__jt_kind" ] \
+        && exec "$__jt_root/.singularity.d/$__jt_kind" "$@"
+    return 0
+}
+
+__jt_run() {
+    __jt_exec_script runscript "no runscript for contained app" "$@"
+    if [ -x "$__jt_root/apptainer" ]; then
         exec "$__jt_root/apptainer" "$@"
     elif [ -x "$__jt_root/bin/sh" ]; then
         __jt_log INFO "No runscript found in container, executing /bin/sh"
@@ -286,22 +292,15 @@ __jt_run() {
 }
 
 __jt_test() {
-    if [ -n "${SINGULARITY_APPNAME:-}" ]; then
-        if [ -x "$(__jt_app_dir)/test" ]; then
-            exec "$(__jt_app_dir)/test" "$@"
-        fi
-        __jt_log ERROR "No tests for contained app: $SINGULARITY_APPNAME"
-        exit 1
-    elif [ -x "$__jt_root/.singularity.d/test" ]; then
-        exec "$__jt_root/.singularity.d/test" "$@"
-    fi
+    __jt_exec_script test "No tests for contained app" "$@"
     __jt_log INFO "No test script found in container, exiting"
     exit 0
 }
 
 __jt_start() {
-    if [ -n "${SINGULARITY_APPNAME:-}" ] && [ -x "$(__jt_app_dir)/startscript" ]; then
-        exec "$(__jt_app_dir)/startscript" "$@"
+    __jt_app_script="$__jt_root/scif/apps/${SINGULARITY_APPNAME:-}/scif/startscript"
+    if [ -n "${SINGULARITY_APPNAME:-}" ] && [ -x "$__jt_app_script" ]; then
+        exec "$__jt_app_script" "$@"
     elif [ -x "$__jt_root/.singularity.d/startscript" ]; then
         exec "$__jt_root/.singularity.d/startscript" "$@"
     fi
