@@ -170,6 +170,13 @@ def test_later_env_files_win(tmp_path):
     assert sorted(injected(environment)) == ['export A="second"', 'export B="first"']
 
 
+def test_env_file_output_is_not_taken_for_variables(tmp_path):
+    env_file = tmp_path / "noisy.env"
+    env_file.write_text("echo noise\nA=1\nprintf 'B=2\\0'\n")
+
+    assert injected(compose(HOST, env_files=[str(env_file)])) == ['export A="1"']
+
+
 def test_env_file_does_not_export_the_host_environment(tmp_path):
     env_file = tmp_path / "vars.env"
     env_file.write_text("A=1\n")

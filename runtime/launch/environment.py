@@ -254,7 +254,8 @@ def evaluate_env_file(path: str, host_env: Mapping[str, str],
     prelude = "".join(f"{name}={single_quoted(value)}\n" for name, value in visible.items()
                       if _NAME.match(name) and name not in _SHELL_OWNED)
     lister = shutil.which("env", path=DEFAULT_PATH) or "env"
-    script = f'{prelude}set -a\n. "$0"\nset +a\nexec {lister} -0\n'
+    # What the file prints must not mix with the listing of what it set.
+    script = f'{prelude}set -a\n. "$0" >&2\nset +a\nexec {lister} -0\n'
     try:
         result = subprocess.run([CONTAINER_SHELL, "-c", script, os.path.abspath(path),
                                  *request.args], env={}, stdin=subprocess.DEVNULL,
