@@ -177,6 +177,15 @@ def test_env_file_output_is_not_taken_for_variables(tmp_path):
     assert injected(compose(HOST, env_files=[str(env_file)])) == ['export A="1"']
 
 
+@pytest.mark.parametrize("stop", ["exit 0", "exec /bin/true"])
+def test_env_file_that_stops_early_is_an_error(tmp_path, stop):
+    env_file = tmp_path / "short.env"
+    env_file.write_text(f"A=1\n{stop}\nB=2\n")
+
+    with pytest.raises(JupytainerError, match="stopped before its end"):
+        compose(HOST, env_files=[str(env_file)])
+
+
 def test_env_file_does_not_export_the_host_environment(tmp_path):
     env_file = tmp_path / "vars.env"
     env_file.write_text("A=1\n")

@@ -49,6 +49,8 @@ _ALWAYS_FORWARDED = frozenset({"TERM", "http_proxy", "HTTP_PROXY", "https_proxy"
 _SHELL_OWNED = frozenset({"EUID", "GID", "HOME", "IFS", "OPTIND", "PWD", "UID", "OLDPWD",
                           "SHLVL", "_"})
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# Set only once an env file has been read to its end.
+_COMPLETED = "__jupytainer_env_file_completed"
 _ACTION_SCRIPT = os.path.join(os.path.dirname(__file__), "action.sh")
 
 
@@ -255,7 +257,8 @@ def evaluate_env_file(path: str, host_env: Mapping[str, str],
                       if _NAME.match(name) and name not in _SHELL_OWNED)
     lister = shutil.which("env", path=DEFAULT_PATH) or "env"
     # What the file prints must not mix with the listing of what it set.
-    script = f'{prelude}set -a\n. "$0" >&2\nset +a\nexec {lister} -0\n'
+    script = (f'{prelude}set -a\n. "$0" >&2\nset +a\n'
+              f'{_COMPLETED}=1 exec {lister} -0\n')
     try:
         result = subprocess.run([CONTAINER_SHELL, "-c", script, os.path.abspath(path),
                                  *request.args], env={}, stdin=subprocess.DEVNULL,
@@ -267,7 +270,11 @@ def evaluate_env_file(path: str, host_env: Mapping[str, str],
         detail = result.stderr.decode(errors="replace").strip().splitlines()
         reason = detail[-1] if detail else f"exit status {result.returncode}"
         raise JupytainerError(f"could not evaluate environment file {path}: {reason}")
-    return _parse_env_listing(result.stdout)
+    variables = _parse_env_listing(result.stdout)
+    if variables.pop(_COMPLETED, None) is None:
+        raise JupytainerError(f"environment file {path} stopped before its end (exit or exec): "
+                              "keep it to assignments")
+    return variables
 
 
 def _parse_env_listing(listing: bytes) -> dict[str, str]:
