@@ -277,3 +277,15 @@ def test_opening_an_image_to_run_it_imports_none_of_the_writing_machinery(tmp_pa
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_errors_during_a_build_name_the_final_file_not_the_temporary_one(tmp_path):
+    final = tmp_path / "image.sif"
+
+    def add_a_bad_partition(image: sif.SifFile) -> None:
+        image.add_object(ObjectInput(DataType.PARTITION, b"x"))
+
+    with pytest.raises(sif.SifError) as refusal:
+        sif.write_atomically(final, add_a_bad_partition)
+    assert f"cannot add to {final}:" in str(refusal.value)
+    assert list(tmp_path.iterdir()) == []

@@ -28,7 +28,7 @@ def create(path: str | os.PathLike, *, launch_script: bytes = b"", deterministic
     """
     header = new_header(launch_script=launch_script, deterministic=deterministic,
                         created_at=created_at, id=id, descriptors_total=descriptors_total)
-    return _write_empty(Path(path), header, exclusive=False)
+    return _write_empty(Path(path), header)
 
 
 def new_header(*, launch_script: bytes = b"", deterministic: bool = False,
@@ -57,10 +57,13 @@ def _timestamp(created_at: int | datetime.datetime | None, deterministic: bool) 
     return GO_ZERO_TIME if deterministic else int(datetime.datetime.now().timestamp())
 
 
-def _write_empty(path: Path, header: Header, *, exclusive: bool) -> SifFile:
-    flags = os.O_RDWR | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+def _write_empty(path: Path, header: Header, *, temporary: Path | None = None) -> SifFile:
+    """Write an empty image at path, or at temporary (a new file) for a SIF that will be
+    renamed to path; messages always name path, the file the user knows."""
+    target = temporary or path
+    flags = os.O_RDWR | os.O_CREAT | (os.O_EXCL if temporary else os.O_TRUNC)
     try:
-        fd = os.open(path, flags, 0o755)
+        fd = os.open(target, flags, 0o755)
     except OSError as failure:
         raise SifError(f"cannot create {path}: {reason(failure)}") from failure
     handle = os.fdopen(fd, "r+b", buffering=0)
@@ -71,6 +74,8 @@ def _write_empty(path: Path, header: Header, *, exclusive: bool) -> SifFile:
         sif.store_header()
     except BaseException:
         sif.close()
+        if temporary:
+            temporary.unlink(missing_ok=True)
         raise
     return sif
 
@@ -81,7 +86,7 @@ def creating(path: str | os.PathLike, **create_options) -> Iterator[SifFile]:
     is synced and renamed to path, on any failure removed, so path never holds half a SIF."""
     final = Path(path)
     temporary = final.with_name(f".{final.name}.{os.urandom(4).hex()}.tmp")
-    sif = _write_empty(temporary, new_header(**create_options), exclusive=True)
+    sif = _write_empty(final, new_header(**create_options), temporary=temporary)
     try:
         with sif:
             yield sif
@@ -90,7 +95,6 @@ def creating(path: str | os.PathLike, **create_options) -> Iterator[SifFile]:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    sif.path = final
     _sync_directory(final.parent)
 
 

@@ -16,6 +16,8 @@ def delete_object(sif: "SifFile", object_id: int, *, zero: bool = False,
                   compact: bool = False) -> None:
     sif.require_writable()
     descriptor = sif.get(object_id)
+    # Limitation: as in the reference library, only the last object can be compacted away;
+    # moving later objects down would break offsets that signatures and mounts rely on.
     if compact and any(other.end > descriptor.end for other in sif.objects):
         raise SifError(f"cannot compact {sif.path}: object {object_id} is not the last one")
 
