@@ -17,7 +17,7 @@ def delete_object(sif: "SifFile", object_id: int, *, zero: bool = False,
     sif.require_writable()
     descriptor = sif.get(object_id)
     # Limitation: as in the reference library, only the last object can be compacted away;
-    # moving later objects down would break offsets that signatures and mounts rely on.
+    # moving later objects down would rewrite their data in place, unrecoverable if cut short.
     if compact and any(other.end > descriptor.end for other in sif.objects):
         raise SifError(f"cannot compact {sif.path}: object {object_id} is not the last one")
 
