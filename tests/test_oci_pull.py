@@ -1,8 +1,14 @@
 """`jupytainer pull`: images from the local registry and from archives saved as SIF files
 (or sandboxes) that run, with Apptainer's default names and refusals."""
 
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
 import pytest
 
+from conftest import JUPYTAINER
 from oci_images import Config, Layer, Layout, directory, file, symlink
 
 BUSYBOX_LAYER = Layer([directory("bin"), file("bin/busybox", open("/bin/busybox", "rb").read(),
@@ -57,7 +63,7 @@ def test_pull_names_what_it_cannot_pull(identity):
     result = pull(identity, "library://alpine")
     assert result.returncode == 255
     assert "FATAL:   cannot pull 'library://alpine': give a source starting with docker://, " \
-        "oci:, oci-archive:, docker-archive:" in result.stderr
+        "oci:, oci-archive:, docker-archive:, oras://" in result.stderr
 
 
 def test_pull_of_a_missing_image_fails_cleanly(identity, registry):
@@ -73,7 +79,73 @@ def test_pull_of_a_missing_image_fails_cleanly(identity, registry):
     ("docker://ghcr.io/org/tool@sha256:" + "ab" * 32, False, "tool_abababababab.sif"),
     ("oci-archive:/data/image.tar", False, "image.sif"),
     ("oci:/data/layout:v1", True, "layout"),
+    ("oras://127.0.0.1:5000/sifs/tool:2", False, "tool_2.sif"),
 ])
 def test_default_names(source, sandbox, expected):
     from jupytainer.runtime.cli.pull import default_name
     assert default_name(source, sandbox) == expected
+
+
+# SIF files as ORAS artifacts ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sif_file(pullable):
+    """A SIF built by pulling the registry image, where both identities can read it."""
+    folder = Path(tempfile.mkdtemp(prefix="jupytainer-oras-", dir="/tmp"))
+    folder.chmod(0o755)
+    result = subprocess.run([str(JUPYTAINER), "-q", "pull", str(folder / "echoer.sif"),
+                             pullable], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    yield folder / "echoer.sif"
+    shutil.rmtree(folder)
+
+
+@pytest.mark.slow
+def test_oras_push_then_pull_round_trips_a_sif(identity, sif_file, registry):
+    uri = f"oras://{registry.host}/sifs/{identity.name}:v1"
+    pushed = identity.jupytainer("push", sif_file, uri)
+    assert pushed.returncode == 0, pushed.stderr
+    assert f"INFO:    Upload complete: {uri} (sha256:" in pushed.stderr
+    result = pull(identity, uri)
+    assert result.returncode == 0, result.stderr
+    pulled = identity.workdir / f"{identity.name}_v1.sif"
+    assert pulled.read_bytes() == sif_file.read_bytes()
+    ran = identity.jupytainer("run", pulled)
+    assert ran.stdout == "pulled\n", ran.stderr
+
+
+def test_oras_push_with_basic_auth(identity, sif_file, auth_registry):
+    uri = f"oras://{auth_registry.host}/sifs/private:v1"
+    refused = identity.jupytainer("push", sif_file, uri)
+    assert refused.returncode == 255
+    assert f"FATAL:   {auth_registry.host} requires authentication for sifs/private" \
+        in refused.stderr
+    env = {"APPTAINER_DOCKER_USERNAME": auth_registry.user,
+           "APPTAINER_DOCKER_PASSWORD": auth_registry.password}
+    pushed = identity.jupytainer("push", sif_file, uri, env=env)
+    assert pushed.returncode == 0, pushed.stderr
+
+
+def test_oras_push_of_a_missing_file(identity, registry):
+    result = identity.jupytainer("push", identity.workdir / "absent.sif",
+                                 f"oras://{registry.host}/sifs/absent:1")
+    assert result.returncode == 255
+    assert f"FATAL:   cannot read {identity.workdir}/absent.sif: No such file or directory" \
+        in result.stderr
+
+
+def test_oras_push_refuses_a_file_that_is_not_a_sif(identity, registry):
+    junk = identity.workdir / "junk.sif"
+    junk.write_text("not a sif")
+    result = identity.jupytainer("push", junk, f"oras://{registry.host}/sifs/junk:1")
+    assert result.returncode == 255
+    assert f"FATAL:   {junk} is not a valid SIF image (" in result.stderr
+
+
+def test_oras_pull_of_a_container_image_says_to_use_docker(identity, pullable, registry):
+    uri = pullable.replace("docker://", "oras://")
+    result = pull(identity, uri)
+    assert result.returncode == 255
+    assert "is not a SIF artifact (no layer of type application/vnd.sylabs.sif.layer.v1.sif)" \
+        ": pull it with docker:// instead" in result.stderr
+    assert not list(identity.workdir.glob("*.sif"))

@@ -53,9 +53,12 @@ def test_pull_unpacks_layers_and_writes_the_image_metadata(identity, pushed):
 
 def test_progress_lines_name_each_layer(identity, pushed):
     result = unpack_as(identity, pushed["single"], identity.workdir / "rootfs")
-    lines = [line for line in result.stderr.splitlines() if line.startswith("layer ")]
-    assert lines[0].startswith("layer 1/3: ") and lines[0].endswith(": downloading")
-    assert "layer 3/3: " in lines[-1] and lines[-1].endswith(": done")
+    lines = [line.split(": ") for line in result.stderr.splitlines()
+             if line.startswith("layer ")]
+    for number in (1, 2, 3):
+        steps = [step for layer, _, step in lines if layer == f"layer {number}/3"]
+        assert steps == ["downloading", "unpacking", "done"]
+    assert lines[-1][0] == "layer 3/3" and lines[-1][2] == "done"
 
 
 def test_second_pull_uses_the_blob_cache(identity, pushed):
@@ -90,6 +93,7 @@ def test_a_single_image_for_another_architecture_is_refused_when_asked(identity,
 
 def test_pull_by_digest(identity, pushed, registry):
     first = unpack_as(identity, pushed["single"], identity.workdir / "one")
+    assert first.returncode == 0, first.stderr
     digest = json.loads(first.stdout)["digest"]
     source = f"docker://{registry.host}/tests/app@{digest}"
     result = unpack_as(identity, source, identity.workdir / "two")
@@ -242,3 +246,16 @@ def test_token_service_refusing_the_password_is_reported(identity, token_images,
     assert failure(result) == (f"{token_registry.host} refused the credentials (from "
                                "--docker-login) for private/app: check the user name and "
                                "password")
+
+
+def test_an_image_listing_one_layer_twice_downloads_it_once(identity, registry, proxy):
+    layer = Layer([file("twice", "same layer")])
+    layout = Layout(identity.workdir / "layout")
+    layout.tag(layout.image([layer, layer]), "twice")
+    registry.push(layout.path, "twice", "tests/twice")
+    rootfs = identity.workdir / "rootfs"
+    result = unpack_as(identity, f"docker://{proxy.host}/tests/twice:twice", rootfs)
+    assert result.returncode == 0, result.stderr
+    assert (rootfs / "twice").read_text() == "same layer"
+    layer_digest = Layout(identity.workdir / "check").blob(layer.blob, "")["digest"]
+    assert sum(layer_digest in seen for seen in proxy.faults.seen) == 1

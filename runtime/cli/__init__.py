@@ -23,6 +23,7 @@ VERBS: dict[str, tuple[str, str]] = {
              "archive as a SIF file"),
     "cache": ("jupytainer.runtime.cli.cache", "List or clean the cache of downloaded and "
               "extracted images"),
+    "push": ("jupytainer.runtime.cli.push", "Upload a SIF file to an OCI registry (oras://)"),
     "exec": ("jupytainer.runtime.cli.actions", "Run a command in a container"),
     "run": ("jupytainer.runtime.cli.actions", "Run a container's runscript"),
     "shell": ("jupytainer.runtime.cli.actions", "Start an interactive shell in a container"),

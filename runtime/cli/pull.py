@@ -8,13 +8,13 @@ from pathlib import Path
 
 from jupytainer.runtime.errors import JupytainerError
 
-_PULLABLE = ("docker://", "oci:", "oci-archive:", "docker-archive:")
+_PULLABLE = ("docker://", "oci:", "oci-archive:", "docker-archive:", "oras://")
 
 
 def configure(parser: argparse.ArgumentParser, verb: str) -> None:
     parser.add_argument("images", nargs="+", metavar="[TARGET] SOURCE",
                         help="where to write the image (default: NAME_TAG.sif in --dir), and "
-                        "the source: docker://, oci:, oci-archive: or docker-archive:")
+                        "the source: docker://, oci:, oci-archive:, docker-archive: or oras://")
     parser.add_argument("-F", "--force", action="store_true",
                         help="overwrite an existing target")
     parser.add_argument("--sandbox", action="store_true",
@@ -38,6 +38,12 @@ def run(args: argparse.Namespace) -> int:
     if os.path.lexists(target) and not args.force:
         raise JupytainerError(f"image file already exists: '{target}' - will not overwrite "
                               "(use --force to replace it)")
+    if source.startswith("oras://"):
+        from jupytainer.runtime.oci.oras import pull_sif
+
+        login = ask_login() if args.docker_login else None
+        pull_sif(source, target, login=login, nohttps=args.nohttps)
+        return 0
     _export_settings(args)
     build(BuildOptions(target=target, source=source, sandbox=args.sandbox, force=args.force,
                        notest=True))
@@ -60,8 +66,8 @@ def default_name(source: str, sandbox: bool = False) -> str:
     """`docker://ghcr.io/org/tool:1.2` -> `tool_1.2.sif`, as Apptainer names pulls."""
     from jupytainer.runtime.oci.reference import parse_reference
 
-    if source.startswith("docker://"):
-        image = parse_reference(source)
+    if source.startswith(("docker://", "oras://")):
+        image = parse_reference(source.partition("://")[2])
         name = image.repository.rsplit("/", 1)[-1]
         suffix = image.tag or image.digest.partition(":")[2][:12]
         stem = f"{name}_{suffix}"
@@ -85,9 +91,15 @@ def _export_settings(args: argparse.Namespace) -> None:
     """The build's OCI agent reads these settings from the environment, as Apptainer's
     variables spell them."""
     if args.docker_login:
-        os.environ["APPTAINER_DOCKER_USERNAME"] = input("Enter Docker Username: ")
-        os.environ["APPTAINER_DOCKER_PASSWORD"] = getpass.getpass("Enter Docker Password: ")
+        username, password = ask_login()
+        os.environ["APPTAINER_DOCKER_USERNAME"] = username
+        os.environ["APPTAINER_DOCKER_PASSWORD"] = password
     if args.nohttps:
         os.environ["APPTAINER_NOHTTPS"] = "1"
     if args.disable_cache:
         os.environ["APPTAINER_DISABLE_CACHE"] = "1"
+
+
+def ask_login() -> tuple[str, str]:
+    """--docker-login: the user name and password, asked for on the terminal."""
+    return input("Enter Docker Username: "), getpass.getpass("Enter Docker Password: ")

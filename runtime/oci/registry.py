@@ -12,6 +12,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from jupytainer.runtime import log
 from jupytainer.runtime.errors import JupytainerError
@@ -26,10 +27,15 @@ _TRANSIENT = {408, 429, 500, 502, 503, 504}
 _CHUNK = 1 << 20
 
 Progress = Callable[[int], None]
+Body = bytes | Callable[[], BinaryIO] | None
 
 
 class RegistryError(JupytainerError):
     """A final failure talking to a registry."""
+
+
+class BlobMissing(RegistryError):
+    """The registry has no such blob (HTTP 404 for a blob)."""
 
 
 def is_loopback(host: str) -> bool:
@@ -47,13 +53,15 @@ class RegistryClient:
     """One repository on one registry. Thread-safe: layers download concurrently."""
 
     def __init__(self, image: ImageReference, *, login: tuple[str, str] | None = None,
-                 nohttps: bool = False, retries: int = 3, backoff: float = 1.0):
+                 nohttps: bool = False, retries: int = 3, backoff: float = 1.0,
+                 push: bool = False):
         self.image = image
         self.host = image.api_host
         self.scheme = "http" if nohttps or is_loopback(self.host) else "https"
         self.credentials: Credentials | None = find_credentials(image.registry, login)
         self.retries = retries
         self.backoff = backoff
+        self.actions = "pull,push" if push else "pull"
         self._authorization: str | None = None
         self._lock = threading.Lock()
         self._opener = urllib.request.build_opener()
@@ -130,12 +138,17 @@ class RegistryClient:
                                  "corrupt content; try again")
         return cache.commit(partial, digest)
 
-    def _request(self, path: str, headers: dict[str, str], what: str):
-        """An open response for GET `path`, after authenticating and retrying as needed."""
-        url = f"{self.scheme}://{self.host}{path}"
+    def _request(self, path: str, headers: dict[str, str], what: str, *, method: str = "GET",
+                 body: Body = None):
+        """An open response for `method` on `path` (or a full URL the registry gave), after
+        authenticating and retrying as needed; `body` is bytes or opens a file anew for
+        each attempt."""
+        url = path if path.startswith(("http://", "https://")) else \
+            f"{self.scheme}://{self.host}{path}"
         authenticated = False
         for attempt in range(self.retries + 1):
-            request = urllib.request.Request(url, headers=headers)
+            data = body() if callable(body) else body
+            request = urllib.request.Request(url, data=data, headers=headers, method=method)
             if self._authorization:
                 # Unredirected: blob downloads are often redirected to a storage host
                 # that must not see the registry's token.
@@ -160,7 +173,43 @@ class RegistryClient:
                 if attempt == self.retries:
                     raise self._unreachable(failure) from None
                 self._pause(attempt, f"cannot reach {self.host} ({_reason(failure)})")
+            finally:
+                if hasattr(data, "close"):
+                    data.close()
         raise self._unreachable(OSError("too many retries"))
+
+    def has_blob(self, digest: str) -> bool:
+        try:
+            with self._request(f"/v2/{self.image.repository}/blobs/{digest}", {},
+                               f"blob {short(digest)}", method="HEAD"):
+                return True
+        except BlobMissing:
+            return False
+
+    def upload_blob(self, content: Path | bytes, digest: str) -> None:
+        """Upload a file (or bytes) as a blob, in one piece, unless the registry has it."""
+        if self.has_blob(digest):
+            return
+        start = f"/v2/{self.image.repository}/blobs/uploads/"
+        with self._request(start, {"Content-Length": "0"}, "an upload", method="POST",
+                           body=b"") as reply:
+            location = reply.headers.get("Location", "")
+        if not location:
+            raise RegistryError(f"{self.host} started an upload without saying where to send it")
+        target = urllib.parse.urljoin(f"{self.scheme}://{self.host}{start}", location)
+        target += ("&" if "?" in target else "?") + urllib.parse.urlencode({"digest": digest})
+        size = len(content) if isinstance(content, bytes) else content.stat().st_size
+        body: Body = content if isinstance(content, bytes) else (lambda: open(content, "rb"))
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
+        with self._request(target, headers, f"the upload of {short(digest)}", method="PUT",
+                           body=body):
+            pass
+
+    def put_manifest(self, reference: str, body: bytes, media_type: str) -> None:
+        path = f"/v2/{self.image.repository}/manifests/{reference}"
+        with self._request(path, {"Content-Type": media_type}, "the manifest", method="PUT",
+                           body=body):
+            pass
 
     def _authenticate(self, header: str) -> None:
         challenge = parse_challenge(header)
@@ -185,7 +234,7 @@ class RegistryClient:
             raise RegistryError(f"{self.host} sends logins to the unencrypted {realm}: refusing "
                                 "it (use --nohttps only if this registry is trusted)")
         query = {"service": parameters.get("service", ""),
-                 "scope": f"repository:{self.image.repository}:pull"}
+                 "scope": f"repository:{self.image.repository}:{self.actions}"}
         url = realm + ("&" if "?" in realm else "?") + urllib.parse.urlencode(
             {key: value for key, value in query.items() if value})
         request = urllib.request.Request(url)
@@ -215,7 +264,8 @@ class RegistryClient:
             return RegistryError(f"access to {self.image} on {self.host} is denied ({detail})")
         if failure.code == 404:
             thing = f"image {self.image}" if what == "manifest" else f"{what} of {self.image}"
-            return RegistryError(f"{thing} not found on {self.host} ({code or detail})")
+            kind = BlobMissing if what.startswith("blob") else RegistryError
+            return kind(f"{thing} not found on {self.host} ({code or detail})")
         if failure.code == 429:
             return RegistryError(f"{self.host} is rate limiting pulls (HTTP 429, too many "
                                  "requests): wait a while, or log in to get a higher limit")

@@ -132,9 +132,7 @@ def _unpack_layers(image: SourceImage, root: SafeRoot, privileged: bool | None) 
     total = len(image.layers)
     pool = ThreadPoolExecutor(max_workers=DOWNLOADS_AT_ONCE, thread_name_prefix="layer")
     try:
-        fetches: list[Future | None] = [
-            pool.submit(layer.fetch, display.layer(index)) if layer.fetch else None
-            for index, layer in enumerate(image.layers)]
+        fetches = _start_fetches(pool, image, display)
         for index, layer in enumerate(image.layers):
             if fetches[index] is not None:
                 fetches[index].result()
@@ -146,6 +144,23 @@ def _unpack_layers(image: SourceImage, root: SafeRoot, privileged: bool | None) 
             display.layer(index).state("done")
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_fetches(pool: ThreadPoolExecutor, image: SourceImage,
+                   display: LayerProgress) -> list[Future | None]:
+    """One download per distinct blob: an image may list the same layer twice, and two
+    downloads of one digest would share a partial file."""
+    started: dict[str, Future] = {}
+    fetches: list[Future | None] = []
+    for index, layer in enumerate(image.layers):
+        if layer.fetch is None:
+            fetches.append(None)
+            continue
+        key = layer.digest or str(index)
+        if key not in started:
+            started[key] = pool.submit(layer.fetch, display.layer(index))
+        fetches.append(started[key])
+    return fetches
 
 
 def _write_metadata(root: SafeRoot, config: ImageConfig) -> None:
