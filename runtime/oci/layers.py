@@ -145,21 +145,23 @@ class _Applier:
         self._finish_entry(parent, name, member)
 
     def _hard_link(self, parent: Parent, name: str, member: tarfile.TarInfo) -> None:
+        """Link to a file already in the root; the link's target is resolved inside it."""
         try:
             *directories, target = split_path(member.linkname)
         except (UnsafePath, ValueError):
             raise LayerError(f"{self.label}: hard link '{member.name}' -> '{member.linkname}' "
                              "points outside the image root: the image is damaged or "
                              "malicious") from None
+        missing = LayerError(f"{self.label}: hard link '{member.name}' -> "
+                             f"'{member.linkname}' has no file to link to")
         try:
-            source = self.root.directory(directories)
+            origin = self.root.directory(directories)
         except (FileNotFoundError, UnsafePath):
-            source = None
-        with source or self.root.directory([]) as origin:
-            found = saferoot.lstat_or_none(origin, target) if source else None
+            raise missing from None
+        with origin:
+            found = saferoot.lstat_or_none(origin, target)
             if found is None or stat.S_ISDIR(found.st_mode):
-                raise LayerError(f"{self.label}: hard link '{member.name}' -> "
-                                 f"'{member.linkname}' has no file to link to")
+                raise missing
             existing = saferoot.lstat_or_none(parent, name)
             if existing and (existing.st_ino, existing.st_dev) == (found.st_ino, found.st_dev):
                 return
