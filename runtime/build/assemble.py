@@ -6,6 +6,7 @@ temporary name beside the target and renamed, the sandbox is built beside the ta
 renamed onto it.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -19,20 +20,24 @@ LAUNCH_SCRIPT = b"#!/usr/bin/env run-singularity\n"
 
 
 def write_sif(rootfs: Path, target: Path, definition: bytes, scratch: Path, *,
-              mksquashfs_args: str = "", epoch: int | None = None) -> None:
-    """Squash rootfs (into the scratch directory) and write the SIF at target."""
+              mksquashfs_args: str = "", epoch: int | None = None,
+              oci_config: dict | None = None) -> None:
+    """Squash rootfs (into the scratch directory) and write the SIF at target; an image
+    from an OCI source also keeps its image config as oci-config.json."""
     log.info("Creating SIF file...")
     partition = scratch / "rootfs.squashfs"
     squash(rootfs, partition, extra_args=mksquashfs_args, epoch=epoch)
-    metadata = inspect_json.inspect_metadata(rootfs)
+    documents = {"inspect-metadata.json": inspect_json.inspect_metadata(rootfs)}
+    if oci_config is not None:
+        documents["oci-config.json"] = json.dumps(oci_config).encode()
 
     options = {"launch_script": LAUNCH_SCRIPT}
     if epoch is not None:
         options.update(deterministic=True, created_at=epoch)
     with creating(target, **options) as sif:
         sif.add_object(ObjectInput(DataType.DEFFILE, definition))
-        sif.add_object(ObjectInput(DataType.GENERIC_JSON, metadata,
-                                   name="inspect-metadata.json"))
+        for name in sorted(documents):
+            sif.add_object(ObjectInput(DataType.GENERIC_JSON, documents[name], name=name))
         sif.add_object(ObjectInput(DataType.PARTITION, partition, partition=PartitionInfo(
             FsType.SQUASHFS, PartType.PRIMARY_SYSTEM, host_arch())))
     os.chmod(target, 0o755)

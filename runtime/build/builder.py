@@ -29,6 +29,7 @@ def build(options: BuildOptions) -> Path:
         for index, stage in enumerate(definition.stages):
             last = index == len(definition.stages) - 1
             rootfs = _stage_root(space, options, last)
+            context.oci_config = context.oci_base = None
             if conversion:
                 agent_for(stage.bootstrap).bootstrap(stage, rootfs, context)
                 layout.make_base_environment(rootfs)
@@ -81,7 +82,7 @@ def _write_output(rootfs: Path, options: BuildOptions, context: BuildContext,
     assemble.write_sif(rootfs, options.target,
                        definition or context.definition.raw_bytes(),
                        space.directory("squashfs"), mksquashfs_args=options.mksquashfs_args,
-                       epoch=context.epoch)
+                       epoch=context.epoch, oci_config=context.oci_config)
 
 
 def _image_definition(rootfs: Path) -> bytes | None:

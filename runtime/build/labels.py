@@ -16,9 +16,10 @@ HELP_FILE = "/.singularity.d/runscript.help"
 
 
 def build_labels(header: dict[str, str], created: float, has_help: bool,
-                 update: bool) -> dict[str, str]:
+                 update: bool, base: tuple[str, str] | None = None) -> dict[str, str]:
     """The labels every build writes; `created` is the build time (SOURCE_DATE_EPOCH when
-    set, so that reproducible builds write the same labels)."""
+    set, so that reproducible builds write the same labels); base is the OCI image's name
+    and digest when the stage started from one."""
     moment = time.gmtime(created)
     labels = {
         "org.label-schema.schema-version": "1.0",
@@ -31,6 +32,9 @@ def build_labels(header: dict[str, str], created: float, has_help: bool,
     if has_help:
         labels["org.label-schema.usage"] = HELP_FILE
         labels["org.label-schema.usage.apptainer.runscript.help"] = HELP_FILE
+    if base:
+        labels["org.opencontainers.image.base.name"] = base[0]
+        labels["org.opencontainers.image.base.digest"] = base[1]
     if not update:
         for key, value in header.items():
             labels[f"org.label-schema.usage.singularity.deffile.{key}"] = value

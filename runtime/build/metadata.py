@@ -24,7 +24,7 @@ def insert_metadata(stage: Stage, rootfs: Path, context: BuildContext) -> None:
     if options.runs("labels"):
         log.info("Adding labels")
         build = labels.build_labels(stage.header, context.created, "help" in stage.sections,
-                                    options.update)
+                                    options.update, context.oci_base)
         labels.write_labels(rootfs, build, stage.labels(), options.force)
     _definition(context.definition.raw_bytes(), rootfs)
     if "environment" in stage.sections and options.runs("environment"):

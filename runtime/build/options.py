@@ -57,3 +57,7 @@ class BuildContext:
     staging: Path
     """A private directory for files the build hands to its containers."""
     stage_roots: dict[str, Path] = field(default_factory=dict)
+    oci_config: dict | None = None
+    """The current stage's OCI image config (`Bootstrap: docker` and the like), else None."""
+    oci_base: tuple[str, str] | None = None
+    """That image's name and digest, for the base-image labels."""

@@ -30,4 +30,6 @@ def bootstrap(stage: Stage, rootfs: Path, context) -> None:
         raise JupytainerError(f"Bootstrap: {stage.bootstrap} needs the OCI module, which "
                               "this installation lacks: update jupytainer") from None
     log.info("Fetching OCI image...")
-    unpack_image(reference(stage), str(rootfs), arch=host_arch())
+    config = unpack_image(reference(stage), str(rootfs), arch=host_arch())
+    context.oci_config = config.raw.get("config") or {}
+    context.oci_base = (config.base_name, config.base_digest)
