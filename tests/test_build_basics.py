@@ -205,3 +205,32 @@ def test_progress_names_each_step_and_ends_with_a_summary(identity):
                      "Adding runscript", "Creating SIF file..."):
         assert f"INFO:    {expected}" in lines
     assert lines[-1].startswith(f"INFO:    Build complete: {identity.workdir}/image.sif (SIF, ")
+
+
+def test_stages_copy_globs_and_keep_inner_links(identity):
+    definition = write_definition(identity, """
+        Bootstrap: scratch
+        Stage: one
+        %setup
+            mkdir -p "$APPTAINER_ROOTFS/out/tool" "$APPTAINER_ROOTFS/logs"
+            echo v1 > "$APPTAINER_ROOTFS/out/tool/tool-1.0"
+            ln -s tool-1.0 "$APPTAINER_ROOTFS/out/tool/tool"
+            echo a > "$APPTAINER_ROOTFS/logs/a.log"
+            echo b > "$APPTAINER_ROOTFS/logs/b.log"
+
+        Bootstrap: scratch
+        Stage: two
+        %files from one
+            /out/tool
+            /logs/*.log /collected/
+        """)
+    result = build(identity, identity.workdir / "image.sif", definition)
+    image = identity.workdir / "image.sif"
+
+    assert result.returncode == 0, result.stderr
+    assert "INFO:    Stage 1/2: one (Bootstrap: scratch)" in result.stderr
+    assert "INFO:    Stage 2/2: two (Bootstrap: scratch)" in result.stderr
+    listing = partition_listing(image)
+    assert "squashfs-root/out/tool/tool -> tool-1.0" in listing
+    assert partition_file(image, "/collected/b.log") == "b\n"
+    assert "squashfs-root/logs" not in listing

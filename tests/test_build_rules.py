@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 from jupytainer.runtime.build import apt_sources, labels, layout, paths
+from jupytainer.runtime.build.arch import rootfs_arch
 from jupytainer.runtime.build.options import BuildOptions
 from jupytainer.runtime.build.scripts import post_command
 from jupytainer.runtime.errors import JupytainerError
+from jupytainer.runtime.image import host_arch
 
 
 @pytest.mark.parametrize("args, argv", [
@@ -101,3 +103,21 @@ def test_sections_accept_comma_lists():
     assert options.runs("post") and options.runs("labels") and not options.runs("test")
     assert BuildOptions(Path("x"), "x").runs("test")
     assert not BuildOptions(Path("x"), "x", sections=["none"]).runs("post")
+
+
+def _elf(path: Path, bits: int, machine: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x7fELF" + bytes([bits // 32, 1, 1]) + bytes(11)
+                     + machine.to_bytes(2, "little") + bytes(44))
+
+
+def test_partition_arch_is_that_of_bin_sh(tmp_path):
+    _elf(tmp_path / "arm/usr/bin/dash", 64, 183)
+    (tmp_path / "arm/bin").symlink_to("usr/bin")
+    (tmp_path / "arm/usr/bin/sh").symlink_to("/usr/bin/dash")
+    (tmp_path / "script/bin").mkdir(parents=True)
+    (tmp_path / "script/bin/sh").write_text("#!/not/elf\n")
+
+    assert rootfs_arch(tmp_path / "arm") == "arm64"
+    assert rootfs_arch(tmp_path / "script") == host_arch()
+    assert rootfs_arch(tmp_path / "empty") == host_arch()

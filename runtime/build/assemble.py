@@ -12,8 +12,8 @@ from pathlib import Path
 
 from jupytainer.runtime import log
 from jupytainer.runtime.build import inspect_json, workspace
+from jupytainer.runtime.build.arch import rootfs_arch
 from jupytainer.runtime.build.squash import squash
-from jupytainer.runtime.image import host_arch
 from jupytainer.runtime.sif import DataType, FsType, ObjectInput, PartitionInfo, PartType, creating
 
 LAUNCH_SCRIPT = b"#!/usr/bin/env run-singularity\n"
@@ -39,7 +39,7 @@ def write_sif(rootfs: Path, target: Path, definition: bytes, scratch: Path, *,
         for name in sorted(documents):
             sif.add_object(ObjectInput(DataType.GENERIC_JSON, documents[name], name=name))
         sif.add_object(ObjectInput(DataType.PARTITION, partition, partition=PartitionInfo(
-            FsType.SQUASHFS, PartType.PRIMARY_SYSTEM, host_arch())))
+            FsType.SQUASHFS, PartType.PRIMARY_SYSTEM, rootfs_arch(rootfs))))
     os.chmod(target, 0o755)
 
 

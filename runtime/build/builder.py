@@ -28,6 +28,9 @@ def build(options: BuildOptions) -> Path:
                                staging=space.directory("staging"))
         for index, stage in enumerate(definition.stages):
             last = index == len(definition.stages) - 1
+            if len(definition.stages) > 1:
+                log.info(f"Stage {index + 1}/{len(definition.stages)}: "
+                         f"{stage.name or '(unnamed)'} (Bootstrap: {stage.bootstrap})")
             rootfs = _stage_root(space, options, last)
             context.oci_config = context.oci_base = None
             if conversion:
