@@ -32,7 +32,7 @@ def test_list_summarises_and_details_the_entries(identity, filled):
     result = cache(identity, filled, "list")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("There are 1 container file(s) using 1000.00 B and 2 oci blob "
+    assert lines[0].startswith("There are 1 container file(s) using 1000 B and 2 oci blob "
                                "file(s) using ")
     assert lines[1].startswith("Total space used: ")
     verbose = cache(identity, filled, "list", "-v").stdout.splitlines()
@@ -61,7 +61,7 @@ def test_clean_by_type_and_age(identity, filled):
     result = cache(identity, filled, "clean", "-f", "-T", "blob")
     assert result.stderr.count("Removing blob cache entry") == 2
     assert cache(identity, filled, "list").stdout.splitlines()[-1] == \
-        "Total space used: 0.00 B"
+        "Total space used: 0 B"
 
 
 def test_clean_asks_before_removing_everything(identity, filled):

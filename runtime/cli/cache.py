@@ -12,6 +12,7 @@ from pathlib import Path
 
 from jupytainer.runtime import log
 from jupytainer.runtime.errors import JupytainerError
+from jupytainer.runtime.sif.text import readable_size
 
 BLOB = "blob"
 _DAY = 86400
@@ -82,27 +83,19 @@ def _size(path: Path) -> int:
                for folder, _, names in os.walk(path) for name in names)
 
 
-def human(count: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if count < 1024:
-            return f"{count:.2f} {unit}"
-        count /= 1024
-    return f"{count:.2f} TiB"
-
-
 def _list(found: list[Entry], verbose: bool) -> None:
     if verbose:
         print(f"{'NAME':<24} {'DATE CREATED':<22} {'SIZE':<16} TYPE")
         for entry in found:
             created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.modified))
-            print(f"{entry.name[:22]:<24} {created:<22} {human(entry.size):<16} {entry.kind}")
+            print(f"{entry.name[:22]:<24} {created:<22} {readable_size(entry.size):<16} {entry.kind}")
         print()
     blobs = [entry for entry in found if entry.kind == BLOB]
     others = [entry for entry in found if entry.kind != BLOB]
     print(f"There are {len(others)} container file(s) using "
-          f"{human(sum(entry.size for entry in others))} and {len(blobs)} oci blob file(s) "
-          f"using {human(sum(entry.size for entry in blobs))} of space")
-    print(f"Total space used: {human(sum(entry.size for entry in found))}")
+          f"{readable_size(sum(entry.size for entry in others))} and {len(blobs)} oci blob file(s) "
+          f"using {readable_size(sum(entry.size for entry in blobs))} of space")
+    print(f"Total space used: {readable_size(sum(entry.size for entry in found))}")
 
 
 def _clean(found: list[Entry], root: Path, args: argparse.Namespace) -> None:

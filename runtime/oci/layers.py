@@ -18,6 +18,7 @@ from jupytainer.runtime.errors import JupytainerError
 from jupytainer.runtime.oci import saferoot
 from jupytainer.runtime.oci.digests import DigestMismatch, DigestReader
 from jupytainer.runtime.oci.saferoot import Parent, SafeRoot, UnsafePath, split_path
+from jupytainer.runtime.sif.text import readable_size
 
 _CHUNK = 1 << 20
 _WHITEOUT = ".wh."
@@ -214,8 +215,8 @@ class _Applier:
         space = os.fstatvfs(self.root.fd)
         free = space.f_bavail * space.f_frsize
         if member.size > free:
-            raise LayerError(f"{self.label}: '{member.name}' needs {_size(member.size)} but "
-                             f"only {_size(free)} are free under {self.root.path}: free some "
+            raise LayerError(f"{self.label}: '{member.name}' needs {readable_size(member.size)} but "
+                             f"only {readable_size(free)} are free under {self.root.path}: free some "
                              "space or unpack somewhere larger")
 
     def _whiteout(self, directories: list[str], name: str) -> None:
@@ -269,10 +270,3 @@ def _examples(names: list[str]) -> str:
     shown = ", ".join(names[:3])
     return shown + (", ..." if len(names) > 3 else "")
 
-
-def _size(count: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if count < 1024:
-            return f"{count:.0f} {unit}"
-        count /= 1024
-    return f"{count:.1f} TiB"
