@@ -132,3 +132,27 @@ def test_a_file_that_is_not_an_archive_is_named(identity):
     junk.write_bytes(b"not a tar at all" * 100)
     result = unpack_as(identity, f"oci-archive:{junk}", identity.workdir / "rootfs")
     assert failure(result).startswith(f"cannot read the archive {junk}:")
+
+
+def test_a_digest_that_is_not_a_digest_never_becomes_a_path(identity):
+    layout = Layout(identity.workdir / "layout")
+    (layout.path / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+         "digest": "sha256/../../../../etc/passwd", "size": 10}]}))
+    result = unpack_as(identity, f"oci:{layout.path}", identity.workdir / "rootfs")
+    assert failure(result).startswith("invalid digest in the OCI layout")
+
+
+def test_an_archive_with_escaping_member_names_writes_nothing_outside(identity):
+    layout = Layout(identity.workdir / "layout")
+    layout.tag(layout.image(LAYERS), "v1")
+    archive = identity.workdir / "hostile.tar"
+    with tarfile.open(archive, "w") as target:
+        target.add(layout.path, arcname=".")
+        evil = tarfile.TarInfo("../../../escaped-from-archive")
+        evil.size = 4
+        target.addfile(evil, io.BytesIO(b"evil"))
+    rootfs = identity.workdir / "rootfs"
+    assert_unpacked(unpack_as(identity, f"oci-archive:{archive}", rootfs), rootfs)
+    assert not list(identity.workdir.parent.glob("escaped-from-archive"))
+    assert not (identity.workdir / "escaped-from-archive").exists()
