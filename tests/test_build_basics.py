@@ -8,6 +8,7 @@ import subprocess
 
 from build_support import (BUSYBOX_HEADER, build, built, objects, partition_file,
                            partition_listing, write_definition)
+from conftest import JUPYTAINER
 from jupytainer.runtime.sif import DataType
 
 METADATA = BUSYBOX_HEADER + """
@@ -234,3 +235,36 @@ def test_stages_copy_globs_and_keep_inner_links(identity):
     assert "squashfs-root/out/tool/tool -> tool-1.0" in listing
     assert partition_file(image, "/collected/b.log") == "b\n"
     assert "squashfs-root/logs" not in listing
+
+
+def test_labels_do_not_replace_build_labels_unless_forced(identity):
+    text = "Bootstrap: scratch\n%labels\n    org.label-schema.schema-version 9.9\n"
+    definition = write_definition(identity, text)
+    target = identity.workdir / "image.sif"
+
+    kept = build(identity, target, definition)
+    kept_labels = json.loads(partition_file(target, "/.singularity.d/labels.json"))
+    forced = build(identity, target, definition, "--force")
+    forced_labels = json.loads(partition_file(target, "/.singularity.d/labels.json"))
+
+    assert "WARNING: Label: org.label-schema.schema-version already exists" in kept.stderr
+    assert kept_labels["org.label-schema.schema-version"] == "1.0"
+    assert forced.returncode == 0, forced.stderr
+    assert forced_labels["org.label-schema.schema-version"] == "9.9"
+
+
+def test_existing_target_is_replaced_only_when_confirmed_on_a_terminal(identity):
+    definition = write_definition(identity, "Bootstrap: scratch\n")
+    target = identity.workdir / "image.sif"
+    target.write_text("old")
+    identity.make_owned(target)
+    command = f"{JUPYTAINER} build {target} {definition}"
+
+    declined = identity.run(["script", "-qec", command, "/dev/null"], input="n\n")
+    kept = target.read_text()
+    accepted = identity.run(["script", "-qec", command, "/dev/null"], input="y\n")
+
+    assert "already exists and will be deleted" in declined.stdout
+    assert declined.returncode == 255 and kept == "old"
+    assert accepted.returncode == 0, accepted.stdout
+    assert target.read_bytes()[32:41] == b"SIF_MAGIC"

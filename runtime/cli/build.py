@@ -20,9 +20,10 @@ def configure(parser: argparse.ArgumentParser, verb: str) -> None:
     parser.add_argument("--section", action="append", default=[], metavar="LIST",
                         help="only run these sections (comma list: setup, post, files, "
                         "environment, test, labels, help, runscript, startscript; all, none)")
+    # Limitation: as root, --fakeroot changes nothing: the build runs as real root.
     parser.add_argument("-f", "--fakeroot", action="store_true",
                         help="build as root in a user namespace (what an unprivileged build "
-                        "always does)")
+                        "always does; accepted for Apptainer's command lines)")
     parser.add_argument("--build-arg", action="append", default=[], metavar="KEY=VALUE",
                         help="a value for a {{ KEY }} placeholder (repeatable)")
     parser.add_argument("--build-arg-file", action="append", default=[], metavar="FILE",
