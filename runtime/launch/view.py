@@ -147,7 +147,8 @@ def _shadow(plan: Plan, root: str, target: str) -> None:
     ancestor = os.path.dirname(target)
     while not os.path.isdir(ancestor):
         ancestor = os.path.dirname(ancestor)
-    held = _session_dir(plan, f"files/held{len(os.listdir(os.path.join(plan.session, 'files')))}")
+    files = os.path.join(plan.session, "files")
+    held = _session_dir(plan, f"files/held{len(os.listdir(files))}")
     sc.mount(ancestor, held, None, sc.MS_BIND | sc.MS_REC)
     sc.mount("tmpfs", ancestor, "tmpfs", sc.MS_NOSUID | sc.MS_NODEV, "mode=0755")
     for name in os.listdir(held):
