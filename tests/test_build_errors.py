@@ -2,6 +2,7 @@
 exit status 255, and nothing left behind (no target, no temporary file or directory)."""
 
 import os
+import subprocess
 
 import pytest
 
@@ -46,6 +47,8 @@ CASES = {
                                 "is not a KEY=VALUE pair"),
     "undefined build arg": ("Bootstrap: scratch\n%runscript\n    echo {{ WHO }}\n", [],
                             "WHO"),
+    "files from unknown stage": ("Bootstrap: scratch\n%files from nowhere\n    /a /b\n", [],
+                                 "no earlier stage is named 'nowhere'"),
 }
 
 
@@ -119,3 +122,47 @@ def test_source_date_epoch_must_be_a_number(identity):
     assert result.returncode == 255
     assert "SOURCE_DATE_EPOCH=yesterday is not a number" in result.stderr
     assert not (identity.workdir / "image.sif").exists()
+
+
+def test_missing_tool_is_named(identity):
+    definition = write_definition(identity, "Bootstrap: scratch\n")
+    (identity.workdir / "tmp").mkdir()
+    result = build(identity, identity.workdir / "image.sif", definition,
+                   env={"PATH": "/usr/sbin:/sbin"})
+
+    tool = "mksquashfs" if identity.is_root else "unshare"
+    assert_failed_cleanly(result, identity, f"{tool} is not installed: install it")
+
+
+def test_truncated_sif_source(identity):
+    whole = identity.workdir / "whole.sif"
+    built = build(identity, whole, write_definition(identity, "Bootstrap: scratch\n"))
+    assert built.returncode == 0, built.stderr
+    truncated = identity.workdir / "truncated.sif"
+    truncated.write_bytes(whole.read_bytes()[:33000])
+    identity.make_owned(truncated)
+
+    result = build(identity, identity.workdir / "out", truncated, "--sandbox")
+
+    assert result.returncode == 255
+    assert "is truncated" in result.stderr
+    assert not (identity.workdir / "out").exists()
+    assert not [name for name in os.listdir(identity.workdir) if name.startswith(".out")]
+
+
+def test_target_directory_must_be_writable(identity):
+    definition = write_definition(identity, "Bootstrap: scratch\n")
+    readonly = identity.workdir / "readonly"
+    readonly.mkdir(mode=0o555)
+    os.chmod(readonly, 0o555)
+    if identity.is_root:
+        subprocess.run(["chattr", "+i", readonly], check=True)
+    try:
+        result = build(identity, readonly / "image.sif", definition)
+    finally:
+        if identity.is_root:
+            subprocess.run(["chattr", "-i", readonly], check=True)
+
+    assert result.returncode == 255
+    assert "Traceback" not in result.stderr and "FATAL:" in result.stderr
+    assert not (readonly / "image.sif").exists()

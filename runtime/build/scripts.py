@@ -98,12 +98,13 @@ def _in_container(rootfs: Path, action: str, argv: list[str], **options) -> int:
 def _stop(container) -> None:
     container.send_signal(signal.SIGTERM)
     try:
-        container.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        container.send_signal(signal.SIGKILL)
-        container.wait()
+        try:
+            container.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            container.send_signal(signal.SIGKILL)
+            container.wait()
     except JupytainerError:
-        pass
+        pass  # the container's own complaint would hide the interruption being handled
 
 
 def _staged_binds(staging: Path) -> list[str]:

@@ -24,11 +24,8 @@ def reference(stage: Stage) -> str:
 
 
 def bootstrap(stage: Stage, rootfs: Path, context) -> None:
-    try:
-        from jupytainer.runtime.oci.unpack import unpack_image
-    except ImportError:
-        raise JupytainerError(f"Bootstrap: {stage.bootstrap} needs the OCI module, which "
-                              "this installation lacks: update jupytainer") from None
+    from jupytainer.runtime.oci.unpack import unpack_image
+
     log.info("Fetching OCI image...")
     config = unpack_image(reference(stage), str(rootfs), arch=host_arch())
     context.oci_config = config.raw.get("config") or {}
