@@ -5,10 +5,13 @@ authentication from every credential source, and the messages of every final fai
 import base64
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
-from oci_images import Config, Layer, Layout, directory, failure, file, symlink, unpack_as
+from oci_images import (UNPACK, Config, Layer, Layout, directory, failure, file, symlink,
+                        unpack_as)
 from oci_registry import PASSWORD, USER
 
 LAYERS = [Layer([directory("etc"), file("etc/os-release", "ID=test\n"), file("etc/old", "x"),
@@ -195,6 +198,23 @@ def test_an_interrupted_download_resumes(identity, pushed, proxy, registry):
     assert any("bytes=40-" in seen for seen in proxy.faults.seen)
 
 
+@pytest.mark.slow
+def test_a_pull_cut_short_every_time_fails_and_the_next_one_resumes(identity, pushed, proxy,
+                                                                    registry):
+    proxy.faults.match, proxy.faults.cut_after, proxy.faults.times = "/blobs/sha256", 40, 4
+    source = through(proxy, pushed, registry)
+    result = unpack_as(identity, source, identity.workdir / "rootfs")
+    message = failure(result)
+    # Each of the four attempts resumed where the last stopped, and got 40 more bytes.
+    assert f"from {proxy.host} failed: the download stopped after 160 of " in message
+    assert message.endswith("bytes; run the pull again to resume it")
+    assert not (identity.workdir / "rootfs").exists()
+
+    result = unpack_as(identity, source, identity.workdir / "rootfs")
+    assert result.returncode == 0, result.stderr
+    assert any(seen.endswith("bytes=160-") for seen in proxy.faults.seen[-4:])
+
+
 def test_a_corrupt_blob_from_the_registry_is_refused(identity, pushed, proxy,
                                                      registry):
     layer = Layer([file("unique", "only in this test")])
@@ -259,3 +279,17 @@ def test_an_image_listing_one_layer_twice_downloads_it_once(identity, registry, 
     assert (rootfs / "twice").read_text() == "same layer"
     layer_digest = Layout(identity.workdir / "check").blob(layer.blob, "")["digest"]
     assert sum(layer_digest in seen for seen in proxy.faults.seen) == 1
+
+
+def test_two_pulls_sharing_a_cache_at_once_both_succeed(identity, pushed):
+    env = identity.environment({"JUPYTAINER_CACHEDIR": str(identity.workdir / "cache")})
+    runs = [subprocess.Popen(identity.command([sys.executable, "-c", UNPACK, pushed["single"],
+                                               str(identity.workdir / f"root{index}"), "{}"]),
+                             env=env, cwd=identity.workdir, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for index in range(3)]
+    for run in runs:
+        _, errors = run.communicate(timeout=120)
+        assert run.returncode == 0, errors
+    for index in range(3):
+        assert (identity.workdir / f"root{index}/zstd-layer").is_file()
+    assert not os.listdir(identity.workdir / "cache/cache/blob/partial")

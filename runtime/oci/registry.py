@@ -2,6 +2,7 @@
 one repository, with anonymous, bearer-token and basic authentication, retries on transient
 failures and one-line messages for the final ones."""
 
+import fcntl
 import hashlib
 import ipaddress
 import json
@@ -82,27 +83,43 @@ class RegistryClient:
 
     def fetch_blob(self, digest: str, size: int, cache: BlobCache,
                    progress: Progress = lambda done: None) -> Path:
-        """The blob's path in the cache, downloading it (resuming a partial download on a
-        retry) unless it is already there; its digest is checked before it is kept."""
+        """The blob's path in the cache, downloading it unless it is already there; its
+        digest is checked before it is kept. A download cut short (here or in an earlier,
+        interrupted pull) resumes where it stopped; a lock on the partial file makes two
+        pulls of the same blob wait for each other instead of writing it together."""
         check_digest(digest)
         cached = cache.get(digest)
-        if cached is not None:
-            progress(size)
-            return cached
-        partial = cache.partial(digest)
-        partial.unlink(missing_ok=True)
+        if cached is None:
+            partial = cache.partial(digest)
+            with open(partial, "ab") as lock:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+                cached = cache.get(digest) or self._download_with_retries(
+                    digest, size, partial, cache, progress)
+            if cached != partial and partial.exists() and partial.stat().st_size == 0:
+                partial.unlink(missing_ok=True)
+        progress(size)
+        return cached
+
+    def _download_with_retries(self, digest: str, size: int, partial: Path,
+                               cache: BlobCache, progress: Progress) -> Path:
         for attempt in range(self.retries + 1):
             try:
                 self._download(digest, size, partial, progress)
                 break
             except (OSError, urllib.error.URLError) as failure:
-                if isinstance(failure, RegistryError) or attempt == self.retries:
-                    raise self._unreachable(failure) from failure
+                if isinstance(failure, RegistryError):
+                    raise
+                if attempt == self.retries:
+                    raise RegistryError(f"the download of blob {short(digest)} from {self.host} "
+                                        f"failed: {_reason(failure)}; run the pull again to "
+                                        "resume it") from None
                 self._pause(attempt, f"download of {short(digest)} interrupted ({failure})")
         return self._keep(partial, digest, cache)
 
     def _download(self, digest: str, size: int, partial: Path, progress: Progress) -> None:
         offset = partial.stat().st_size if partial.exists() else 0
+        if 0 <= size <= offset:
+            return
         headers = {"Range": f"bytes={offset}-"} if offset else {}
         path = f"/v2/{self.image.repository}/blobs/{digest}"
         with self._request(path, headers, f"blob {short(digest)}") as reply:
