@@ -215,9 +215,10 @@ class _Applier:
         space = os.fstatvfs(self.root.fd)
         free = space.f_bavail * space.f_frsize
         if member.size > free:
-            raise LayerError(f"{self.label}: '{member.name}' needs {readable_size(member.size)} but "
-                             f"only {readable_size(free)} are free under {self.root.path}: free some "
-                             "space or unpack somewhere larger")
+            raise LayerError(f"{self.label}: '{member.name}' needs "
+                             f"{readable_size(member.size)} but only {readable_size(free)} are "
+                             f"free under {self.root.path}: free some space or unpack "
+                             "somewhere larger")
 
     def _whiteout(self, directories: list[str], name: str) -> None:
         try:
