@@ -88,7 +88,8 @@ def _list(found: list[Entry], verbose: bool) -> None:
         print(f"{'NAME':<24} {'DATE CREATED':<22} {'SIZE':<16} TYPE")
         for entry in found:
             created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.modified))
-            print(f"{entry.name[:22]:<24} {created:<22} {readable_size(entry.size):<16} {entry.kind}")
+            size = readable_size(entry.size)
+            print(f"{entry.name[:22]:<24} {created:<22} {size:<16} {entry.kind}")
         print()
     blobs = [entry for entry in found if entry.kind == BLOB]
     others = [entry for entry in found if entry.kind != BLOB]
