@@ -145,3 +145,25 @@ def test_fix_perms_opens_directories_to_their_owner(identity):
                     "--sandbox", "--fix-perms", target="sandbox")
 
     assert (sandbox / "locked").stat().st_mode & 0o700 == 0o700
+
+
+def test_localimage_builds_on_an_earlier_image_and_keeps_its_history(identity):
+    base = built(identity, POST, target="base.sif")
+    definition = write_definition(identity, f"""
+        Bootstrap: localimage
+        From: {base}
+        Fingerprints: 0123456789ABCDEF
+        %post
+            echo layered > /layered.txt
+        """, name="layered.def")
+
+    result = build(identity, identity.workdir / "layered.sif", definition)
+    layered = identity.workdir / "layered.sif"
+
+    assert result.returncode == 0, result.stderr
+    assert "WARNING: Fingerprints: jupytainer does not verify SIF signatures" in result.stderr
+    assert partition_file(layered, "/post.txt") == "uid 0 in /\n"
+    assert partition_file(layered, "/layered.txt") == "layered\n"
+    assert "Bootstrap: busybox" in partition_file(
+        layered, "/.singularity.d/bootstrap_history/Apptainer0")
+    assert "Bootstrap: localimage" in partition_file(layered, "/.singularity.d/Singularity")

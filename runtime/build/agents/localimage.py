@@ -16,6 +16,10 @@ def bootstrap(stage: Stage, rootfs: Path, context) -> None:
     if not source:
         raise JupytainerError("Bootstrap: localimage needs From, the path of a SIF file or "
                               "sandbox directory")
+    if stage.header.get("fingerprints"):
+        # Limitation: SIF signatures are not verified, so Fingerprints cannot be enforced.
+        log.warning("Fingerprints: jupytainer does not verify SIF signatures; the image is "
+                    "used without checking who signed it")
     image = resolve_image(source)
     log.info("Extracting local image...")
     if image.is_sandbox:
