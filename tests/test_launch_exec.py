@@ -154,3 +154,14 @@ def _command_line(pid: str) -> bytes:
             return handle.read()
     except OSError:
         return b""
+
+
+def test_root_loop_mounts_a_sif_and_a_user_mounts_it_with_squashfuse(identity, images):
+    result = identity.jupytainer("exec", images.sif, "head", "-n1", "/proc/self/mounts")
+    assert result.returncode == 0, result.stderr
+    device, mount_point, fstype = result.stdout.split()[:3]
+    assert mount_point == "/"
+    if identity.is_root:
+        assert (device.startswith("/dev/loop"), fstype) == (True, "squashfs")
+    else:
+        assert fstype == "fuse.squashfuse_ll"

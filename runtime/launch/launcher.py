@@ -16,6 +16,8 @@ from jupytainer.runtime.launch.options import ContainerOptions
 from jupytainer.runtime.launch.plan import Plan, make_plan
 
 SESSION_PREFIX = "jupytainer-session-"
+# The kernel gives the initial user namespace this fixed inode number (PROC_USER_INIT_INO).
+INITIAL_USER_NAMESPACE_INODE = 0xEFFFFFFD
 
 
 def launch(image: str | os.PathLike, action: str, args: list[str],
@@ -66,13 +68,7 @@ def _open_root_filesystem(plan: Plan, options: ContainerOptions) -> None:
 def _in_initial_user_namespace() -> bool:
     """Whether root here is the machine's root: only that one can mount a loop device (root
     of a user namespace, as in another container, uses FUSE like any user)."""
-    with open("/proc/self/uid_map") as handle:
-        if handle.read().split()[:3] != ["0", "0", "4294967295"]:
-            return False
-    try:
-        return os.readlink("/proc/1/ns/user") == os.readlink("/proc/self/ns/user")
-    except PermissionError:  # PID 1 lives in a user namespace above ours
-        return False
+    return os.stat("/proc/self/ns/user").st_ino == INITIAL_USER_NAMESPACE_INODE
 
 
 def _make_session_dir(host_env: dict[str, str]) -> str:
