@@ -168,7 +168,8 @@ def test_force_replaces_an_existing_target(identity):
 
 
 def test_source_date_epoch_makes_builds_reproducible(identity):
-    text = METADATA.replace("%help", "%files\n    image.def /opt/image.def\n%help")
+    text = METADATA.replace("%help", "%files\n    image.def /opt/image.def\n%setup\n"
+                            "    touch -d @1000000000 \"$APPTAINER_ROOTFS/old\"\n%help")
     env = {"SOURCE_DATE_EPOCH": "1700000000"}
     first = built(identity, text, "--notest", target="first.sif", env=env)
     second = built(identity, text, "--notest", target="second.sif", env=env)
@@ -177,6 +178,10 @@ def test_source_date_epoch_makes_builds_reproducible(identity):
     assert len(digests) == 1
     labels = json.loads(objects(first)[1][2])["data"]["attributes"]["labels"]
     assert labels["org.opencontainers.image.created"] == "2023-11-14T22:13:20Z"
+    times = {line.split()[-1]: " ".join(line.split()[3:5])
+             for line in partition_listing(first).splitlines() if line}
+    assert times["squashfs-root/old"].startswith("2001-09-09")
+    assert times["squashfs-root/opt/image.def"].startswith("2023-11-14")
 
 
 def test_sif_to_sandbox_to_sif_keeps_the_image(identity):

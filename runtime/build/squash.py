@@ -20,18 +20,29 @@ def squash(rootfs: Path, output: Path, *, extra_args: str = "",
     """Write rootfs as a squashfs file at output.
 
     extra_args (--mksquashfs-args) go last, so they win; a `-comp` among them replaces the
-    default compression. epoch (SOURCE_DATE_EPOCH) stamps the filesystem and every file with
-    that time, so that equal trees give equal bytes.
+    default compression. epoch (SOURCE_DATE_EPOCH) stamps the filesystem with that time and
+    clamps every later file time to it, so that equal trees give equal bytes.
     """
+    if epoch is not None:
+        _clamp_times(rootfs, epoch)
     user_args = shlex.split(extra_args)
     argv = ["mksquashfs", str(rootfs), str(output), "-noappend", "-no-progress", "-quiet"]
     if "-comp" not in user_args:
         argv += DEFAULT_COMPRESSION
     if epoch is not None:
-        argv += ["-mkfs-time", str(epoch), "-all-time", str(epoch)]
+        argv += ["-mkfs-time", str(epoch)]
     argv += _ownership_args()
     argv += user_args
     process.run_checked(userns.as_root(argv), "mksquashfs", env=_environment())
+
+
+def _clamp_times(rootfs: Path, epoch: int) -> None:
+    """Files made during the build get the epoch as their time; older ones (from packages)
+    keep theirs, so that Python's cached bytecode still matches its sources."""
+    stamp = f"@{epoch}"
+    argv = ["find", str(rootfs), "-newermt", stamp, "-exec", "touch", "--no-dereference",
+            "--no-create", "--date", stamp, "{}", "+"]
+    process.run_checked(userns.as_root(argv), "setting file times to SOURCE_DATE_EPOCH")
 
 
 def _ownership_args() -> list[str]:
