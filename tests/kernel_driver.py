@@ -145,6 +145,15 @@ async def start_error(kernel: str, notebook_path: str = "") -> dict:
     return {"error": None, "answer": answer}
 
 
+async def ask(kernel: str, code: str) -> dict:
+    """Start a kernel, run code in it, and shut it down; what it printed."""
+    manager = await _start(kernel)
+    try:
+        return {"output": await _ask(manager, code)}
+    finally:
+        await manager.shutdown_kernel()
+
+
 async def crash(kernel: str) -> dict:
     """A kernel that ends itself abruptly: the provisioner sees it end."""
     manager = await _start(kernel)
@@ -177,7 +186,7 @@ def main() -> None:
     if command == "notebook":
         result = notebook(*args)
     else:
-        result = asyncio.run({"cycles": cycles, "parallel": parallel, "crash": crash,
+        result = asyncio.run({"cycles": cycles, "parallel": parallel, "crash": crash, "ask": ask,
                               "start-error": start_error, "hold": hold}[command](*args))
     result["seconds"] = time.monotonic() - started
     print(json.dumps(result))

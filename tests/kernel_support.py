@@ -20,8 +20,8 @@ class KernelSetup:
         self.identity = identity
         self.prefix = identity.workdir / "prefix"
         self.env = {"JUPYTER_PATH": str(self.prefix / "share" / "jupyter")}
-        # Other programs on the machine may have left sessions of their own.
-        self._old_sessions = set(_dead_sessions())
+        # Other programs on the machine may have left things of their own.
+        self._old = set(self._leftovers())
 
     def install(self, image: Path | str, name: str = "box", *flags: str):
         """`jupytainer kernel install` as the identity; the completed process."""
@@ -46,21 +46,26 @@ class KernelSetup:
         return found
 
     def _leftovers(self) -> list[str]:
-        sessions = [path for path in _dead_sessions() if path not in self._old_sessions]
-        return _processes() + _mounts() + sessions
+        found = _processes() + _mounts() + _dead_sessions()
+        return [item for item in found if item not in getattr(self, "_old", ())]
 
 
 def _processes() -> list[str]:
+    """Kernel launchers and kernels started with a connection file on stdin, and FUSE
+    daemons orphaned by a container that ended without them."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as handle:
                 command = handle.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
+            with open(f"/proc/{pid}/stat") as handle:
+                parent = handle.read().rsplit(")", 1)[1].split()[1]
+        except (OSError, IndexError):
             continue
-        if "/proc/self/fd/0" in command and "ipykernel" in command or (
-                "jupytainer.runtime.launch" in command and "kernel" in command) or (
-                "squashfuse" in command and "jupytainer-tests" in command):
+        kernel = "/proc/self/fd/0" in command and (
+            "jupytainer.runtime.launch" in command or "ipykernel_launcher" in command)
+        orphaned_fuse = "squashfuse" in command and parent == "1"
+        if kernel or orphaned_fuse:
             found.append(f"process {pid}: {command[:200]}")
     return found
 
