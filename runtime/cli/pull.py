@@ -12,6 +12,7 @@ _PULLABLE = ("docker://", "oci:", "oci-archive:", "docker-archive:", "oras://")
 
 
 def configure(parser: argparse.ArgumentParser, verb: str) -> None:
+    parser.usage = "jupytainer pull [options] [TARGET] SOURCE"
     parser.add_argument("images", nargs="+", metavar="[TARGET] SOURCE",
                         help="where to write the image (default: NAME_TAG.sif in --dir), and "
                         "the source: docker://, oci:, oci-archive:, docker-archive: or oras://")
