@@ -46,7 +46,10 @@ class TarFiles:
         return found
 
 
-def read_file(files, name: str, what: str) -> bytes:
+Files = DirectoryFiles | TarFiles
+
+
+def read_file(files: Files, name: str, what: str) -> bytes:
     """A small metadata file of the layout or archive (index.json, manifest.json)."""
     try:
         with files.open(name) as handle:
@@ -63,7 +66,7 @@ def blob_name(digest: str) -> str:
     return f"blobs/{algorithm}/{value}"
 
 
-def read_blob(files, descriptor: Descriptor, what: str) -> bytes:
+def read_blob(files: Files, descriptor: Descriptor, what: str) -> bytes:
     """A small blob (manifest, config), checked against its digest."""
     try:
         with files.open(blob_name(descriptor.digest)) as handle:
@@ -77,7 +80,7 @@ def read_blob(files, descriptor: Descriptor, what: str) -> bytes:
     return body
 
 
-def open_layout(files, name: str, tag: str | None, wanted: Platform) -> SourceImage:
+def open_layout(files: Files, name: str, tag: str | None, wanted: Platform) -> SourceImage:
     """The image `tag` names in the layout (or its only image), for platform `wanted`."""
     index = media.load_json(read_file(files, "index.json", name), f"index.json of {name}")
     top = _select(index, tag, name, wanted)
@@ -106,7 +109,7 @@ def _select(index: dict, tag: str | None, name: str, wanted: Platform) -> Descri
                           f"{name}:TAG (tags: {', '.join(tags) or 'none'})")
 
 
-def _opener(files, digest: str, name: str):
+def _opener(files: Files, digest: str, name: str):
     def open_layer():
         try:
             return files.open(blob_name(digest))
