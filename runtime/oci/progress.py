@@ -46,6 +46,8 @@ class LayerProgress:
             self._drawn[index] = now
             self.lines[index] = self._label(index) + text
             if self.live:
+                # Limitation: the bars are redrawn relative to the cursor, so a warning
+                # printed while layers download moves them down a line for good.
                 up = len(self.lines) - index
                 self.stream.write(f"\x1b[{up}A\r{self.lines[index]}\x1b[K\x1b[{up}B\r")
             elif force:

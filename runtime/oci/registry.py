@@ -58,6 +58,8 @@ class RegistryClient:
                  push: bool = False):
         self.image = image
         self.host = image.api_host
+        # Limitation: a registry on this machine is spoken to in plain HTTP, as test and
+        # development registries are; one that serves only TLS on loopback is not reached.
         self.scheme = "http" if nohttps or is_loopback(self.host) else "https"
         self.credentials: Credentials | None = find_credentials(image.registry, login)
         self.retries = retries
