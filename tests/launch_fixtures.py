@@ -4,6 +4,7 @@ leaves nothing behind (no mount, no process, no session directory)."""
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 import time
@@ -25,6 +26,7 @@ class TestImages:
         self.not_sif = base / "notes.txt"
         self.not_sif.write_text("this is not a container image\n")
         self.no_partition_sif = _sif_without_partition(base / "no-partition.sif")
+        self.device_sif = _sif_with_a_device_node(base)
         os.chmod(base, 0o755)
 
     def kind(self, name: str) -> Path:
@@ -39,6 +41,16 @@ def _sif_without_partition(path: Path) -> Path:
     with create(path) as image:
         image.add_object(sif.ObjectInput(sif.DataType.GENERIC_JSON, data=b"{}"))
     return path
+
+
+def _sif_with_a_device_node(base: Path) -> Path:
+    """The busybox image with a character device in it, as images made by root have."""
+    rootfs = base / "with-device"
+    shutil.copytree(base / "busybox-sandbox", rootfs, symlinks=True)
+    os.mknod(rootfs / "dev" / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    image = sif_of(rootfs, base / "with-device.sif")
+    shutil.rmtree(rootfs)
+    return image
 
 
 @pytest.fixture(scope="session")

@@ -177,3 +177,11 @@ def test_env_options_reach_the_payload(identity, images):
                                  "echo $FROM_FLAG $FROM_FILE $BOTH $IMAGE_VAR $FROM_HOST",
                                  env={"FROM_HOST": "host"})
     assert result.stdout == "flag file flag from-image host\n", result.stderr
+
+
+def test_unsquash_extracts_images_with_device_nodes(identity, images):
+    """A user cannot create device nodes: the extraction goes on without them."""
+    cache = shared_dir(identity, "cache")
+    result = identity.jupytainer("exec", "--unsquash", images.device_sif, "echo", "ran",
+                                 env={"APPTAINER_CACHEDIR": str(cache)})
+    assert (result.returncode, result.stdout) == (0, "ran\n"), result.stderr
