@@ -165,3 +165,10 @@ def test_root_loop_mounts_a_sif_and_a_user_mounts_it_with_squashfuse(identity, i
         assert (device.startswith("/dev/loop"), fstype) == (True, "squashfs")
     else:
         assert fstype == "fuse.squashfuse_ll"
+
+
+def test_options_after_the_image_belong_to_the_command(identity, images):
+    result = identity.jupytainer("exec", "-p", "-u", images.sandbox, "echo", "--help", "-B")
+    assert (result.returncode, result.stdout) == (0, "--help -B\n"), result.stderr
+    ran = identity.jupytainer("run", images.sandbox, "--flag", "-x")
+    assert ran.stdout == "runscript args: --flag -x\n", ran.stderr

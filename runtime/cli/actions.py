@@ -30,6 +30,10 @@ SWITCHES = [
     (("--net", "-n"), "net", "use a new network namespace with only loopback", "NET"),
     (("--unsquash",), "unsquash", "extract the image into the cache instead of mounting it",
      "UNSQUASH"),
+    # Accepted for Apptainer's command lines; jupytainer always does these.
+    (("-p", "--pid"), "pid", "use a new PID namespace (always done)", "PID"),
+    (("-u", "--userns"), "userns", "use a user namespace when not root (always done)",
+     "USERNS"),
 ]
 VALUES = [
     (("-H", "--home"), "home", "SRC[:DST]: the home directory to use", "HOME"),
