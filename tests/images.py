@@ -32,7 +32,7 @@ def busybox_rootfs(target: Path) -> Path:
     (target / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n"
                                            "nobody:x:65534:65534:nobody:/:/bin/false\n")
     (target / "etc" / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
-    for name in ("hosts", "resolv.conf", "localtime"):
+    for name in ("hosts", "resolv.conf", "localtime", "hostname"):
         (target / "etc" / name).write_text("")
     _script(target / ".singularity.d" / "runscript", RUNSCRIPT)
     _script(target / ".singularity.d" / "test", TESTSCRIPT)

@@ -77,8 +77,9 @@ def test_pwd_chooses_the_working_directory(identity, images):
 
 
 def test_hostname_gets_its_own_uts_namespace(identity, images):
-    result = identity.jupytainer("exec", "--hostname", "inside", images.sif, "hostname")
-    assert result.stdout == "inside\n", result.stderr
+    result = identity.jupytainer("exec", "--hostname", "inside", images.sif, "sh", "-c",
+                                 "hostname; cat /etc/hostname")
+    assert result.stdout == "inside\ninside\n", result.stderr
     assert os.uname().nodename != "inside"
 
 

@@ -46,6 +46,7 @@ def build_view(plan: Plan) -> None:
         _bind(root, mount)
     _mount_private_dirs(plan, root)
     _mount_accounts(plan, root)
+    _mount_hostname(plan, root)
     _enter(root)
 
 
@@ -279,6 +280,17 @@ def _mount_accounts(plan: Plan, root: str) -> None:
             handle.write(text)
         sc.mount(generated, target, None, sc.MS_BIND)
         _remount_read_only(target)
+
+
+def _mount_hostname(plan: Plan, root: str) -> None:
+    """With --hostname, /etc/hostname (when the image has one) names the container too."""
+    target = host_path(root, resolve_inside(root, "/etc/hostname"))
+    if not plan.hostname or not os.path.isfile(target):
+        return
+    generated = os.path.join(plan.session, "files", "hostname")
+    with open(generated, "w") as handle:
+        handle.write(plan.hostname + "\n")
+    sc.mount(generated, target, None, sc.MS_BIND)
 
 
 def _check_cwd(plan: Plan, root: str) -> None:
