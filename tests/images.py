@@ -58,6 +58,7 @@ def squashfs_of(rootfs: Path, target: Path) -> Path:
 def sif_of(rootfs: Path, target: Path, arch: str = "amd64") -> Path:
     """A SIF image holding rootfs as its primary squashfs partition."""
     from jupytainer.runtime import sif
+
     # The function itself: once the submodule of the same name is imported, `sif.create`
     # names the module.
     from jupytainer.runtime.sif.create import create
