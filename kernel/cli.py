@@ -15,6 +15,7 @@ SWITCHES = [
     (("-e", "--cleanenv"), "cleanenv", "do not pass the server's environment on"),
     (("--writable-tmpfs",), "writable_tmpfs", "a temporary writable layer over the image"),
     (("--user-site",), "user_site", "let the kernel import ~/.local packages of the home"),
+    (("--unsquash",), "unsquash", "run from a copy of the image extracted once into the cache"),
 ]
 VALUES = [
     (("-H", "--home"), "home", "SRC[:DST]: the home directory to use"),
@@ -141,7 +142,7 @@ def _runtime_options(args: argparse.Namespace):
         binds=list(args.binds), home=args.home, no_home=args.no_home, contain=args.contain,
         containall=args.containall, cleanenv=args.cleanenv, env=env, pwd=args.pwd,
         writable_tmpfs=args.writable_tmpfs, overlay=list(args.overlay),
-        user_site=args.user_site)
+        user_site=args.user_site, unsquash=args.unsquash)
 
 
 def _prefix(args: argparse.Namespace) -> str | None:

@@ -38,6 +38,7 @@ class RuntimeOptions:
     writable_tmpfs: bool = False
     overlay: list[str] = field(default_factory=list)
     user_site: bool = False
+    unsquash: bool = False
 
     def config(self) -> dict:
         """The provisioner config: only what differs from the defaults."""
@@ -49,7 +50,8 @@ class RuntimeOptions:
         """The same options as `jupytainer exec` flags."""
         flags = [word for bind in self.binds for word in ("--bind", bind)]
         flags += ["--home", self.home] if self.home else []
-        for name in ("no_home", "contain", "containall", "cleanenv", "writable_tmpfs"):
+        for name in ("no_home", "contain", "containall", "cleanenv", "writable_tmpfs",
+                     "unsquash"):
             if getattr(self, name):
                 flags.append("--" + name.replace("_", "-"))
         flags += ["--pwd", self.pwd] if self.pwd else []

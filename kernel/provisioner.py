@@ -27,7 +27,7 @@ from jupytainer.runtime.launch import ContainerOptions, start_container
 
 DEFAULT_KERNEL_ARGV = ["python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
 # How often a starting kernel is checked for having opened its ports or ended.
-STARTUP_POLL = 0.05
+STARTUP_POLL = 0.02
 
 # The launcher dies with the thread that started it (so that no container outlives the
 # server): launches run in these threads, which live as long as the process, never in an
@@ -72,8 +72,12 @@ class ContainerProvisioner(LocalProvisioner):
                                  "directory of the home (~/.local/lib/pythonX.Y); off by "
                                  "default, since those were installed for the host's "
                                  "Python.").tag(config=True)
-    launch_timeout = Float(300.0, help="Seconds a starting kernel may take to open its "
-                                       "ports, the image's mount included.").tag(config=True)
+    unsquash = Bool(False, help="Run a SIF image from a copy extracted once into the cache "
+                                "instead of mounting it: faster kernel starts for more disk "
+                                "space (--unsquash).").tag(config=True)
+    launch_timeout = Float(300.0, help="Seconds a started kernel may take to open its ports "
+                                       "(mounting the image comes before, unbounded).").tag(
+        config=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -148,15 +152,6 @@ class ContainerProvisioner(LocalProvisioner):
         await super().cleanup(restart=restart)
         self._stderr = None
 
-    def get_shutdown_wait_time(self, recommended: float = 5.0) -> float:
-        """Leave room for the container's mounts to go after the kernel has ended."""
-        return max(recommended, 5.0)
-
-    def get_stable_start_time(self, recommended: float = 10.0) -> float:
-        """A kernel counts as started once launch_kernel returns, which already waited
-        for its ports, so the usual window is enough."""
-        return recommended
-
     async def _wait_until_reachable(self, argv: list[str]) -> None:
         deadline = time.monotonic() + self.launch_timeout
         while not self._ports_open():
@@ -167,6 +162,7 @@ class ContainerProvisioner(LocalProvisioner):
                 raise startup_failure(self.image, argv, status, lines)
             if time.monotonic() > deadline:
                 await self.kill()
+                await asyncio.wait_for(self.wait(), timeout=30)
                 raise start_timeout(self.image, self.launch_timeout)
             await asyncio.sleep(STARTUP_POLL)
 
@@ -188,7 +184,7 @@ class ContainerProvisioner(LocalProvisioner):
             contain=self.contain, containall=self.containall, cleanenv=self.cleanenv,
             env={**kernel_overrides(self.user_site), **self.env}, pwd=self.pwd,
             writable_tmpfs=self.writable_tmpfs, overlays=list(self.overlay),
-            host_env=server_environment(env))
+            unsquash=self.unsquash, host_env=server_environment(env))
 
 
 def _kill_container(launcher: int) -> None:

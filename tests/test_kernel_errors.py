@@ -1,6 +1,7 @@
 """What a person sees when a container kernel cannot start: one readable sentence naming
 the image and the fix, and nothing left running."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -72,7 +73,7 @@ def test_user_namespaces_disabled(identity):
     result = subprocess.run(command, env=identity.environment(setup.env),
                             cwd=identity.workdir, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    error = __import__("json").loads(result.stdout.splitlines()[-1])["error"]
+    error = json.loads(result.stdout.splitlines()[-1])["error"]
     if identity.is_root:
         assert error is None
     else:
@@ -100,3 +101,15 @@ def _notebook(identity, name: str, digest: str):
     path = identity.workdir / name
     nbformat.write(notebook, path)
     return identity.make_owned(path)
+
+
+def test_a_kernel_that_never_opens_its_ports(identity, images):
+    setup = KernelSetup(identity)
+    assert setup.install(images.sif, "box", "--kernel-argv", "sleep", "600").returncode == 0
+    spec_file = setup.prefix / "share" / "jupyter" / "kernels" / "box" / "kernel.json"
+    spec = json.loads(spec_file.read_text())
+    spec["metadata"]["kernel_provisioner"]["config"]["launch_timeout"] = 2
+    spec_file.write_text(json.dumps(spec))
+
+    assert_one_sentence(start_error(setup), "did not open its ports within 2 seconds",
+                        "launch_timeout")
