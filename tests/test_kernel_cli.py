@@ -98,3 +98,18 @@ def test_mistakes_are_one_fatal_line(identity, images, arguments, message):
     assert result.returncode == 255
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("FATAL:"), result.stderr
     assert message in result.stderr
+
+
+@pytest.mark.slow
+def test_the_argv_alone_starts_the_kernel_for_clients_that_ignore_provisioners(identity):
+    setup = KernelSetup(identity)
+    assert setup.install(bullseye_kernel_image(), "plain").returncode == 0
+    spec_file = setup.prefix / "share" / "jupyter" / "kernels" / "plain" / "kernel.json"
+    spec = json.loads(spec_file.read_text())
+    del spec["metadata"]["kernel_provisioner"]
+    spec_file.write_text(json.dumps(spec))
+
+    answer = setup.drive("ask", "plain", "print(open('/etc/os-release').read())")
+
+    assert "VERSION_CODENAME=bullseye" in answer["output"]
+    assert setup.leftovers() == []
