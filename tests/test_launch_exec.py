@@ -172,3 +172,15 @@ def test_options_after_the_image_belong_to_the_command(identity, images):
     assert (result.returncode, result.stdout) == (0, "--help -B\n"), result.stderr
     ran = identity.jupytainer("run", images.sandbox, "--flag", "-x")
     assert ran.stdout == "runscript args: --flag -x\n", ran.stderr
+
+
+def test_a_working_directory_reached_through_a_host_symlink_keeps_its_path(identity, images):
+    real = identity.workdir / "real"
+    real.mkdir()
+    (real / "inside-real").write_text("")
+    link = identity.workdir / "link"
+    link.symlink_to(real)
+    result = identity.jupytainer("exec", images.sif, "sh", "-c", "pwd; ls", cwd=link,
+                                 env={"PWD": str(link)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [str(link), "inside-real"]

@@ -133,26 +133,42 @@ def default_mounts(plan: Plan, options: ContainerOptions, home: Mount | None) ->
     return [mount for mount in mounts if mount.destination not in plan.no_mount]
 
 
-def cwd_mount(plan: Plan, options: ContainerOptions, earlier: list[Mount]) -> Mount | None:
-    """The working directory's bind, unless contained or already visible through another."""
+def cwd_mount(plan: Plan, options: ContainerOptions, earlier: list[Mount],
+              host_env: dict[str, str]) -> Mount | None:
+    """The working directory's bind, unless contained or already visible through another.
+
+    It appears at the path the caller's shell shows ($PWD, even through a host symlink),
+    so that the payload starts where the caller believes it is.
+    """
     try:
         cwd = os.getcwd()
     except FileNotFoundError:
         return None
+    shown = _shown_cwd(cwd, host_env.get("PWD", ""))
     if options.pwd:
         plan.cwd = options.pwd
     elif options.contain:
         plan.cwd = plan.home
     else:
-        plan.cwd = cwd
+        plan.cwd = shown
         plan.cwd_must_match = True
-    if options.contain or "cwd" in plan.no_mount or cwd == "/":
+    if options.contain or "cwd" in plan.no_mount or shown == "/":
         return None
     for mount in earlier:
-        inside = cwd == mount.source or cwd.startswith(mount.source.rstrip("/") + "/")
-        if inside and mount.source == mount.destination:
+        inside = shown == mount.source or shown.startswith(mount.source.rstrip("/") + "/")
+        if inside and mount.source == mount.destination and shown == cwd:
             return None
-    return Mount(cwd, cwd, optional=True)
+    return Mount(cwd, shown, optional=True)
+
+
+def _shown_cwd(cwd: str, logical: str) -> str:
+    """$PWD when it names the working directory, else its physical path."""
+    try:
+        if logical.startswith("/") and os.path.samefile(logical, cwd):
+            return os.path.normpath(logical)
+    except OSError:
+        pass
+    return cwd
 
 
 def make_plan(image: Image, action: str, args: list[str], options: ContainerOptions,
@@ -178,7 +194,7 @@ def make_plan(image: Image, action: str, args: list[str], options: ContainerOpti
 
     home = home_mount(plan, options, _host_home())
     plan.mounts = default_mounts(plan, options, home)
-    cwd = cwd_mount(plan, options, plan.mounts)
+    cwd = cwd_mount(plan, options, plan.mounts, host_env)
     plan.mounts += [Mount(b.source, b.destination, b.read_only, user=True)
                     for b in user_binds(options, host_env)]
     if cwd is not None:
