@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from launch_fixtures import run_background
 
 pytestmark = pytest.mark.usefixtures("leaves_nothing_behind")
-
 
 
 def shared_dir(identity, name: str) -> Path:
@@ -186,3 +186,16 @@ def test_unsquash_extracts_images_with_device_nodes(identity, images):
     result = identity.jupytainer("exec", "--unsquash", images.device_sif, "echo", "ran",
                                  env={"APPTAINER_CACHEDIR": str(cache)})
     assert (result.returncode, result.stdout) == (0, "ran\n"), result.stderr
+
+
+def test_concurrent_first_launches_share_one_extraction(identity, images):
+    cache = shared_dir(identity, "cache")
+    env = {"APPTAINER_CACHEDIR": str(cache)}
+    launches = [run_background(identity, "exec", "--unsquash", images.sif, "echo", "ran",
+                               env=env) for _ in range(3)]
+    outputs = [process.communicate(timeout=120) for process in launches]
+    assert [process.returncode for process in launches] == [0, 0, 0], outputs
+    assert [out for out, _ in outputs] == ["ran\n"] * 3
+    entries = [path for path in (cache / "cache" / "sandbox").iterdir()
+               if not path.name.startswith(".")]
+    assert len(entries) == 1
