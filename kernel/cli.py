@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import shlex
 import sys
 
 from jupytainer.runtime import log
@@ -37,9 +38,9 @@ def configure(parser: argparse.ArgumentParser, verb: str) -> None:
     install.add_argument("--display-name", help="the name shown in JupyterLab")
     install.add_argument("--from-image", action="store_true",
                          help="install one kernel for each kernelspec inside the image")
-    install.add_argument("--kernel-argv", nargs="+", metavar="WORD",
-                         help="the kernel's command in the image (default: python3 -m "
-                              "ipykernel_launcher -f {connection_file})")
+    install.add_argument("--kernel-command", metavar="COMMAND",
+                         help="the kernel's command in the image, as one shell-quoted string "
+                              "(default: 'python3 -m ipykernel_launcher -f {connection_file}')")
     _add_runtime_flags(install)
     _add_destination_flags(install)
     default = commands.add_parser("default", help="build jupytainer's default image (once) "
@@ -104,7 +105,8 @@ def _install(args: argparse.Namespace) -> int:
     else:
         name = args.name or kernelspecs.default_name(image)
         display = args.display_name or kernelspecs.default_display_name(image)
-        specs = [(name, kernelspecs.kernel_json(image, display, options, args.kernel_argv))]
+        argv = shlex.split(args.kernel_command) if args.kernel_command else None
+        specs = [(name, kernelspecs.kernel_json(image, display, options, argv))]
     for name, spec in specs:
         place = kernelspecs.install(spec, name, user=args.user, prefix=_prefix(args))
         log.info(f"Installed kernel {name} ({spec['display_name']}) in {place}")
@@ -115,8 +117,8 @@ def _specs_from_image(image: str, options, args: argparse.Namespace) -> list[tup
     from jupytainer.kernel import kernelspecs
     from jupytainer.kernel.image_kernels import kernels_in_image
 
-    if args.kernel_argv:
-        raise JupytainerError("--kernel-argv and --from-image exclude each other: the "
+    if args.kernel_command:
+        raise JupytainerError("a kernel command and --from-image exclude each other: the "
                               "image's kernelspecs give the commands")
     specs = []
     for found in kernels_in_image(image):

@@ -85,7 +85,7 @@ def test_from_image_installs_the_kernels_the_image_declares(identity):
     (["install", "/no/such.sif"], "image /no/such.sif does not exist"),
     (["install", "IMAGE", "--name", "bad name"], "kernel name 'bad name' is not valid"),
     (["install", "IMAGE", "--env", "NOVALUE"], "--env NOVALUE is not NAME=VALUE"),
-    (["install", "IMAGE", "--from-image", "--kernel-argv", "R"], "exclude each other"),
+    (["install", "IMAGE", "--from-image", "--kernel-command", "R"], "exclude each other"),
 ], ids=["unknown kernel", "missing image", "bad name", "bad env", "from-image and argv"])
 def test_mistakes_are_one_fatal_line(identity, images, arguments, message):
     setup = KernelSetup(identity)

@@ -105,7 +105,7 @@ def _notebook(identity, name: str, digest: str):
 
 def test_a_kernel_that_never_opens_its_ports(identity, images):
     setup = KernelSetup(identity)
-    assert setup.install(images.sif, "box", "--kernel-argv", "sleep", "600").returncode == 0
+    assert setup.install(images.sif, "box", "--kernel-command", "sleep 600").returncode == 0
     spec_file = setup.prefix / "share" / "jupyter" / "kernels" / "box" / "kernel.json"
     spec = json.loads(spec_file.read_text())
     spec["metadata"]["kernel_provisioner"]["config"]["launch_timeout"] = 2
