@@ -178,8 +178,9 @@ def extraction_error(image_file: str, failure: OSError) -> JupytainerError:
 def _extraction_error(image_file: str, sandboxes: str, stderr: str) -> JupytainerError:
     if "No space left" in stderr or "Disk quota" in stderr:
         return JupytainerError(
-            f"no FUSE to mount {image_file} and no space to extract it in {sandboxes}: free "
-            "space there, or set APPTAINER_CACHEDIR to a larger file system")
+            f"no space to extract {image_file} into the cache {sandboxes} (it is extracted "
+            "when FUSE cannot mount it, or with --unsquash): free space there, or set "
+            "APPTAINER_CACHEDIR to a larger file system")
     last = stderr.strip().splitlines()[-1] if stderr.strip() else "unsquashfs failed"
     return JupytainerError(f"cannot extract {image_file}: {last}")
 
