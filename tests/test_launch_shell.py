@@ -12,22 +12,25 @@ from conftest import JUPYTAINER
 pytestmark = pytest.mark.usefixtures("leaves_nothing_behind")
 
 
-def converse(identity, argv: list[str], typed: str, timeout: float = 60) -> tuple[str, int]:
-    """Run argv as identity on a new terminal, type typed, and collect all it shows."""
+def converse(identity, argv: list[str], steps: list[tuple[float, str]],
+             timeout: float = 60) -> tuple[str, int]:
+    """Run argv as identity on a new terminal; type each step's text after waiting its
+    seconds, then collect all the terminal shows until the program ends."""
     pid, terminal = pty.fork()
     if pid == 0:
         os.chdir(identity.workdir)
         command = identity.command(argv)
         os.execvpe(command[0], command, identity.environment({"TERM": "dumb"}))
-    os.write(terminal, typed.encode())
+    for delay, text in steps:
+        time.sleep(delay)
+        os.write(terminal, text.encode())
     shown, deadline = b"", time.monotonic() + timeout
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([terminal], [], [], 1)
-        if not ready:
+        if not select.select([terminal], [], [], 1)[0]:
             continue
         try:
             chunk = os.read(terminal, 4096)
-        except OSError:  # the terminal closed: the shell ended
+        except OSError:  # the terminal closed: the program ended
             break
         if not chunk:
             break
@@ -39,8 +42,17 @@ def converse(identity, argv: list[str], typed: str, timeout: float = 60) -> tupl
 
 def test_shell_reads_commands_from_the_terminal(identity, images):
     typed = "[ -t 0 ] && echo on-a-terminal; echo $((6 * 7)); echo $PS1; exit 4\n"
-    shown, status = converse(identity, [str(JUPYTAINER), "shell", str(images.sif)], typed)
+    shown, status = converse(identity, [str(JUPYTAINER), "shell", str(images.sif)],
+                             [(0, typed)])
     assert "on-a-terminal" in shown
     assert "42" in shown
     assert "Apptainer>" in shown
     assert status == 4
+
+
+def test_ctrl_c_interrupts_the_foreground_command_not_the_shell(identity, images):
+    steps = [(0, "sleep 30; echo after-sleep\n"), (3, "\x03"),
+             (1, "echo still-here; exit 6\n")]
+    shown, status = converse(identity, [str(JUPYTAINER), "shell", str(images.sif)], steps)
+    assert "still-here" in shown
+    assert status == 6
