@@ -50,6 +50,7 @@ def test_shell_reads_commands_from_the_terminal(identity, images):
     assert status == 4
 
 
+@pytest.mark.slow
 def test_ctrl_c_interrupts_the_foreground_command_not_the_shell(identity, images):
     steps = [(0, "sleep 30; echo after-sleep\n"), (3, "\x03"),
              (1, "echo still-here; exit 6\n")]
