@@ -12,8 +12,6 @@ from jupytainer.runtime.image import Image
 from jupytainer.runtime.launch.binds import Bind, binds_from_environment, parse_binds
 from jupytainer.runtime.launch.options import ContainerOptions
 
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 
 class Mount:
     """One bind into the container. optional mounts are skipped when they cannot be made;
@@ -66,7 +64,11 @@ class Plan:
 
 
 def effective(options: ContainerOptions) -> ContainerOptions:
-    """options with --containall spelled out as what it implies."""
+    """A copy of options with --containall spelled out as what it implies (the caller's
+    options, which a kernel reuses for every restart, stay as they were)."""
+    from dataclasses import replace
+
+    options = replace(options)
     if options.containall:
         options.contain = True
         options.ipc = True
