@@ -20,6 +20,8 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
 INTERRUPT_TAG = "interrupt-me"
+# The launcher pid of every kernel this process started, for the leftover checks.
+LAUNCHERS: list[int] = []
 # The sleeping cell is interrupted after this many seconds of waiting for it.
 INTERRUPT_AFTER = 4
 
@@ -43,12 +45,14 @@ def notebook(kernel: str, bound_file: str) -> dict:
         for index, cell in enumerate(nb.cells):
             client.execute_cell(cell, index)
         launchers_before = _launchers()
+        LAUNCHERS.extend(launchers_before)
         run_sync(client.km.restart_kernel)()
         run_sync(client.kc.wait_for_ready)(timeout=300)
         after = nbformat.v4.new_code_cell("print('alive_before' in globals())")
         nb.cells.append(after)
         client.execute_cell(after, len(nb.cells) - 1)
         launchers_after = _launchers()
+        LAUNCHERS.extend(launchers_after)
     return {"outputs": [_text(cell) for cell in nb.cells],
             "launchers_before_restart": launchers_before,
             "launchers_after_restart": launchers_after}
@@ -89,6 +93,7 @@ def _launchers() -> list[int]:
 async def _start(kernel: str) -> AsyncKernelManager:
     manager = AsyncKernelManager(kernel_name=kernel)
     await manager.start_kernel()
+    LAUNCHERS.append(manager.provisioner.pid)
     return manager
 
 
@@ -189,6 +194,7 @@ def main() -> None:
         result = asyncio.run({"cycles": cycles, "parallel": parallel, "crash": crash, "ask": ask,
                               "start-error": start_error, "hold": hold}[command](*args))
     result["seconds"] = time.monotonic() - started
+    result["launchers"] = [pid for pid in LAUNCHERS if pid]
     print(json.dumps(result))
 
 

@@ -20,8 +20,9 @@ class KernelSetup:
         self.identity = identity
         self.prefix = identity.workdir / "prefix"
         self.env = {"JUPYTER_PATH": str(self.prefix / "share" / "jupyter")}
-        # Other programs on the machine may have left things of their own.
-        self._old = set(self._leftovers())
+        self.launchers: list[int] = []
+        # Other programs on the machine may have left mounts of their own.
+        self._old_mounts = set(_mounts())
 
     def install(self, image: Path | str, name: str = "box", *flags: str):
         """`jupytainer kernel install` as the identity; the completed process."""
@@ -33,26 +34,29 @@ class KernelSetup:
         result = self.identity.run([VENV_PYTHON, str(DRIVER), command, *args],
                                    env=self.env, timeout=timeout)
         assert result.returncode == 0, result.stderr[-3000:]
-        return json.loads(result.stdout.strip().splitlines()[-1])
+        answer = json.loads(result.stdout.strip().splitlines()[-1])
+        self.launchers += answer.get("launchers", [])
+        return answer
 
 
     def leftovers(self, seconds: float = 10) -> list[str]:
-        """Launchers, kernels and mounters of container kernels, mounts of their sessions,
-        and session directories made since this setup whose launcher has gone, still there
-        after up to seconds (a killed container's mounts go with its last process)."""
+        """Orphaned launchers, kernels and mounters of container kernels, new mounts of
+        sessions, and session directories of this setup's launchers, still there after up
+        to seconds (a killed container's mounts go with its last process). Other programs'
+        kernels may run meanwhile: a running kernel has a live parent, a leaked one not."""
         deadline = time.monotonic() + seconds
         while (found := self._leftovers()) and time.monotonic() < deadline:
             time.sleep(0.1)
         return found
 
     def _leftovers(self) -> list[str]:
-        found = _processes() + _mounts() + _dead_sessions()
-        return [item for item in found if item not in getattr(self, "_old", ())]
+        mounts = [mount for mount in _mounts() if mount not in self._old_mounts]
+        return _orphans() + mounts + _session_dirs(self.launchers)
 
 
-def _processes() -> list[str]:
-    """Kernel launchers and kernels started with a connection file on stdin, and FUSE
-    daemons orphaned by a container that ended without them."""
+def _orphans() -> list[str]:
+    """Kernel launchers (and the containers' inits, their forks), kernels started with a
+    connection file on stdin, and FUSE daemons, whose parent has gone."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -64,8 +68,7 @@ def _processes() -> list[str]:
             continue
         kernel = "/proc/self/fd/0" in command and (
             "jupytainer.runtime.launch" in command or "ipykernel_launcher" in command)
-        orphaned_fuse = "squashfuse" in command and parent == "1"
-        if kernel or orphaned_fuse:
+        if parent == "1" and (kernel or "squashfuse" in command):
             found.append(f"process {pid}: {command[:200]}")
     return found
 
@@ -76,11 +79,11 @@ def _mounts() -> list[str]:
         return [f"mount: {line.strip()}" for line in handle if pattern.search(line)]
 
 
-def _dead_sessions() -> list[str]:
+def _session_dirs(launchers: list[int]) -> list[str]:
     found = []
     for base in {"/tmp", os.environ.get("XDG_RUNTIME_DIR") or "/tmp"}:
         for name in os.listdir(base):
             match = re.fullmatch(r"jupytainer-session-(\d+)-\d+", name)
-            if match and not os.path.exists(f"/proc/{match.group(1)}"):
+            if match and int(match.group(1)) in launchers:
                 found.append(f"{base}/{name}")
     return found
