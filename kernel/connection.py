@@ -11,6 +11,9 @@ from contextlib import contextmanager
 # What {connection_file} becomes in the kernel's command inside the container. ipykernel
 # reads the file there, and may rewrite it in place, which a memory file allows.
 CONTAINER_PATH = "/proc/self/fd/0"
+# Limitation: the kernel's children inherit this standard input too, so a notebook cell
+# running a command that reads stdin (`!cat`) shows the connection file, key included.
+# Moving it to another descriptor needs a shell wrapper, which images without /bin/sh lack.
 
 
 def kernel_argv(template: list[str]) -> list[str]:

@@ -34,6 +34,8 @@ class ImageKernel:
     interrupt_mode: str
 
 
+# Limitation: only kernel.json is read; the logos and other resources next to it in the
+# image are not copied to the host kernelspecs.
 def kernels_in_image(image: str) -> list[ImageKernel]:
     """The kernelspecs the image holds, first directory first; raises JupytainerError
     when the image cannot be run or holds none."""

@@ -77,6 +77,8 @@ def kernel_json(image: str, display_name: str, options: RuntimeOptions,
                 interrupt_mode: str = "signal") -> dict:
     """The kernel.json of a container kernel for image (an absolute path)."""
     argv = list(kernel_argv or DEFAULT_KERNEL_ARGV)
+    # Limitation: the argv alone (no provisioner) passes {connection_file} as a host path, so
+    # with --contain, which hides the host's home and /tmp, such clients cannot start it.
     config = {"image": image, **options.config()}
     if argv != DEFAULT_KERNEL_ARGV:
         config["kernel_argv"] = argv
