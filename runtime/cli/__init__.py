@@ -33,6 +33,11 @@ VERBS: dict[str, tuple[str, str]] = {
     "run-help": ("jupytainer.runtime.cli.inspect", "Show the help of an image's runscript"),
     "kernel": ("jupytainer.kernel.cli", "Install, list and remove Jupyter kernels that run in "
                "an image"),
+    "pin": ("jupytainer.kernel.publish_cli", "Pin a notebook to the SIF image it runs in"),
+    "publish": ("jupytainer.kernel.publish_cli", "Bundle a pinned notebook with its image and "
+                "data for a reviewer"),
+    "reproduce": ("jupytainer.kernel.publish_cli", "Re-run a pinned notebook or bundle and "
+                  "report the outputs that changed"),
 }
 
 EXIT_USAGE = 255

@@ -1,0 +1,101 @@
+"""Publishing end to end, with real container kernels on images built by the builder: a
+notebook run in a container kernel is pinned, bundled and reproduced from the bundle in a
+fresh directory; a rebuilt image whose calibration module changes a result by 1% is
+refused, or, when allowed, reported as exactly the cell it changes."""
+
+import json
+import shutil
+
+import pytest
+from kernel_support import KernelSetup
+from publish_support import ANALYSIS_CELLS, calibration_image, write_notebook
+
+pytestmark = pytest.mark.slow
+JUPYTER_EXECUTE = "/opt/jupytainer/venv/bin/jupyter-execute"
+
+
+def owned_directory(identity, name: str):
+    path = identity.workdir / name
+    path.mkdir()
+    return identity.make_owned(path)
+
+
+def run_in_kernel(identity, setup: KernelSetup, notebook) -> None:
+    """Execute the notebook in place in its container kernel, as `jupyter execute` does."""
+    result = identity.run([JUPYTER_EXECUTE, "--inplace", str(notebook)],
+                          env=setup.env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def published_analysis(identity) -> tuple:
+    """The analysis notebook run in a kernel on the 1.1 image, pinned from its kernelspec
+    and published with its data file; (bundle, notebook)."""
+    setup = KernelSetup(identity)
+    installed = setup.install(calibration_image("1.1"), "analysis")
+    assert installed.returncode == 0, installed.stderr
+    project = owned_directory(identity, "project")
+    (project / "run7.csv").write_text("time,value\n0,100.0\n")
+    notebook = write_notebook(project / "analysis.ipynb",
+                              ["print(open('run7.csv').read().splitlines()[1])",
+                               *ANALYSIS_CELLS], kernel_name="analysis")
+    for path in (project / "run7.csv", notebook):
+        identity.make_owned(path)
+    run_in_kernel(identity, setup, notebook)
+
+    pinned = identity.jupytainer("pin", notebook, env=setup.env)
+    assert pinned.returncode == 0, pinned.stderr
+    published = identity.jupytainer("publish", notebook, "--include", "run7.csv",
+                                    "-o", identity.workdir / "analysis.tar.zst", cwd=project)
+    assert published.returncode == 0, published.stderr
+    return identity.workdir / "analysis.tar.zst", notebook
+
+
+def test_a_published_notebook_reproduces_from_its_bundle_in_a_fresh_directory(identity):
+    bundle, notebook = published_analysis(identity)
+    pin = json.loads(notebook.read_text())["metadata"]["jupytainer"]
+    assert pin["labels"]["org.jupytainer.test.calibration"] == "1.1"
+    assert "calibration.py" in pin["definition"]
+    fresh = owned_directory(identity, "reviewer")
+
+    result = identity.jupytainer("reproduce", bundle, "--output", "again.ipynb", cwd=fresh,
+                                 timeout=600)
+
+    assert result.returncode == 0, result.stderr
+    assert "All outputs match: 5 code cell(s) reproduced." in result.stdout
+    again = json.loads((fresh / "again.ipynb").read_text())
+    assert "".join(again["cells"][0]["outputs"][0]["text"]) == "0,100.0\n"
+    assert "".join(again["cells"][3]["outputs"][0]["text"]) == "100.0\n"
+
+
+def test_a_changed_image_is_refused_or_reported_as_exactly_the_cells_it_changes(identity):
+    bundle, notebook = published_analysis(identity)
+    newer = identity.workdir / "analysis-1.2.sif"
+    shutil.copyfile(calibration_image("1.2"), newer)
+    identity.make_owned(newer)
+
+    refused = identity.jupytainer("reproduce", bundle, "--image", newer, timeout=600)
+    allowed = identity.jupytainer("reproduce", bundle, "--image", newer,
+                                  "--allow-different-image", timeout=600)
+
+    assert refused.returncode == 255
+    fatal = [line for line in refused.stderr.splitlines() if line.startswith("FATAL:")]
+    assert len(fatal) == 1 and "--allow-different-image" in fatal[0]
+    assert allowed.returncode == 1, allowed.stderr
+    assert "1 of 5 code cell(s) changed: cell(s) 4." in allowed.stdout
+    assert "-100.0" in allowed.stdout and "+101.0" in allowed.stdout
+
+
+def test_a_notebook_reproduces_in_place_from_its_pin(identity):
+    setup = KernelSetup(identity)
+    image = calibration_image("1.1")
+    notebook = write_notebook(identity.workdir / "plain.ipynb", ANALYSIS_CELLS)
+    identity.make_owned(notebook)
+    assert identity.jupytainer("pin", notebook, image).returncode == 0
+
+    first = identity.jupytainer("reproduce", notebook, "--output", "ran.ipynb", timeout=600)
+    second = identity.jupytainer("reproduce", "ran.ipynb", timeout=600)
+
+    assert first.returncode == 1, first.stderr
+    assert "4 of 4 code cell(s) changed" not in first.stdout  # cell 2 prints nothing
+    assert second.returncode == 0, second.stderr + second.stdout
+    assert setup.leftovers() == []
