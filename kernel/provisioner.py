@@ -22,6 +22,7 @@ from jupytainer.kernel import connection
 from jupytainer.kernel.digest import check_pin
 from jupytainer.kernel.environment import kernel_overrides, server_environment
 from jupytainer.kernel.failures import start_timeout, startup_failure
+from jupytainer.kernel.pinning import record_kernel_start
 from jupytainer.kernel.stderr import StderrTail
 from jupytainer.runtime.launch import ContainerOptions, start_container
 
@@ -88,11 +89,12 @@ class ContainerProvisioner(LocalProvisioner):
 
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
         """Write the connection file as for a local kernel, then refuse an image other
-        than the one the notebook pins."""
+        than the one the notebook pins, and record this image for the notebook's pin."""
         kwargs = await super().pre_launch(**kwargs)
         notebook = kwargs.get("env", {}).get("JPY_SESSION_NAME", "")
         if notebook:
             await asyncio.to_thread(check_pin, notebook, self.image)
+            await asyncio.to_thread(record_kernel_start, notebook, self)
         return kwargs
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
