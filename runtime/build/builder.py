@@ -24,26 +24,37 @@ def build(options: BuildOptions) -> Path:
     epoch = source_date_epoch()
 
     with Workspace() as space:
-        context = BuildContext(options, definition, epoch, created=epoch or time.time(),
+        created = time.time() if epoch is None else epoch
+        context = BuildContext(options, definition, epoch, created=created,
                                staging=space.directory("staging"))
-        for index, stage in enumerate(definition.stages):
-            last = index == len(definition.stages) - 1
-            if len(definition.stages) > 1:
-                log.info(f"Stage {index + 1}/{len(definition.stages)}: "
-                         f"{stage.name or '(unnamed)'} (Bootstrap: {stage.bootstrap})")
-            rootfs = _stage_root(space, options, last)
-            context.oci_config = context.oci_base = None
-            if conversion:
-                agent_for(stage.bootstrap).bootstrap(stage, rootfs, context)
-                layout.make_base_environment(rootfs)
-            else:
-                build_stage(stage, rootfs, context, last=last)
-            if stage.name:
-                context.stage_roots[stage.name] = rootfs
+        rootfs = _build_stages(context, space, conversion)
         _write_output(rootfs, options, context, space, conversion)
 
     _summary(options, time.monotonic() - started)
     return options.target
+
+
+def _build_stages(context: BuildContext, space: Workspace, conversion: bool) -> Path:
+    """Build every stage, each in its own root filesystem; returns the last one's.
+
+    An image given as the source (a conversion) is only unpacked and completed with the
+    base layout: its metadata stays as it was built."""
+    stages = context.definition.stages
+    for index, stage in enumerate(stages):
+        last = index == len(stages) - 1
+        if len(stages) > 1:
+            log.info(f"Stage {index + 1}/{len(stages)}: {stage.name or '(unnamed)'} "
+                     f"(Bootstrap: {stage.bootstrap})")
+        rootfs = _stage_root(space, context.options, last)
+        context.oci_config = context.oci_base = None
+        if conversion:
+            agent_for(stage.bootstrap).bootstrap(stage, rootfs, context)
+            layout.make_base_environment(rootfs)
+        else:
+            build_stage(stage, rootfs, context, last=last)
+        if stage.name:
+            context.stage_roots[stage.name] = rootfs
+    return rootfs
 
 
 def source_date_epoch() -> int | None:
