@@ -86,6 +86,8 @@ def fuse_serve(argv: list[str], target: str, fstype: str, flags: int = 0) -> int
     loses the capabilities that mounting needs. The program stays in the foreground as a
     child of the container's init, and so ends with the container.
     """
+    # Limitation: the daemon runs inside the container's PID namespace, so `ps` in the
+    # container lists it (Apptainer's runs outside); it must, to end with the container.
     connection = os.open("/dev/fuse", os.O_RDWR)
     os.set_inheritable(connection, True)
     try:

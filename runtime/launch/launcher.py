@@ -46,6 +46,7 @@ def _open_root_filesystem(plan: Plan, options: ContainerOptions) -> None:
         plan.rootfs, plan.rootfs_path = "sandbox", image.path
         return
     if plan.writable:
+        # Limitation: SIF overlay partitions are not supported, so a SIF is never writable.
         raise JupytainerError(f"{image.name} is a read-only SIF image: use --writable-tmpfs "
                               "or --overlay, or build a sandbox to use --writable")
     if not plan.userns and not options.unsquash and _in_initial_user_namespace():

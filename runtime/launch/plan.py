@@ -211,6 +211,8 @@ def make_plan(image: Image, action: str, args: list[str], options: ContainerOpti
 
 
 def _parse_overlay(spec: str) -> tuple[str, bool]:
+    # Limitation: only directories; ext3 overlay images and SIF overlay partitions are not
+    # supported. A writable directory keeps its layers in DIR/upper and DIR/work.
     path, _, mode = spec.rpartition(":") if spec.endswith((":ro", ":rw")) else (spec, "", "")
     if not os.path.isdir(path):
         raise JupytainerError(f"overlay {path} is not a directory: create it, or give an "

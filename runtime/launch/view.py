@@ -225,6 +225,7 @@ def _mount_sys(plan: Plan, target: str) -> None:
 
 def _mount_minimal_dev(plan: Plan, target: str) -> None:
     """Only the usual device nodes, a private devpts and /dev/shm, as with --contain."""
+    # Limitation: /dev/console is not bound to the caller's terminal, as Apptainer does.
     sc.mount("tmpfs", target, "tmpfs", sc.MS_NOSUID | sc.MS_NOEXEC, "mode=0755,size=1m")
     for name in ("null", "zero", "full", "random", "urandom", "tty"):
         node = os.path.join(target, name)
