@@ -141,6 +141,20 @@ def test_fakeroot_makes_the_caller_root_inside(identity, images):
     assert result.stdout.split() == ["0", "root", "/root"], result.stderr
 
 
+def test_fakeroot_maps_the_users_subordinate_ids(identity, images):
+    """The test user has /etc/subuid and /etc/subgid ranges: IDs above 0 exist inside."""
+    result = identity.jupytainer("exec", "-f", images.sif, "cat", "/proc/self/uid_map",
+                                 "/proc/self/gid_map")
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines() if line.strip()]
+    if identity.is_root:  # root needs no mapping: it is root already
+        assert rows[0] == ["0", "0", "4294967295"]
+    else:
+        assert rows[0] == ["0", str(identity.uid), "1"]
+        assert rows[1][0] == "1" and int(rows[1][2]) >= 65536
+        assert rows[2] == ["0", str(identity.gid), "1"]
+
+
 def test_no_mount_skips_default_mounts(identity, images):
     result = identity.jupytainer("exec", "--no-mount", "tmp,home,cwd", "--pwd", "/",
                                  images.sif, "sh", "-c", "ls /tmp | wc -l")
