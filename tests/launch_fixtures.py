@@ -56,8 +56,10 @@ def _sif_with_a_device_node(base: Path) -> Path:
 @pytest.fixture(scope="session")
 def images():
     base = Path(tempfile.mkdtemp(prefix="jupytainer-launch-images-", dir="/tmp"))
-    yield TestImages(base)
-    shutil.rmtree(base, ignore_errors=True)
+    try:
+        yield TestImages(base)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _session_dirs() -> set[str]:
