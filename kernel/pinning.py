@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 from typing import Any
 
 from jupytainer import __version__
@@ -22,6 +23,8 @@ from jupytainer.kernel.notebooks import read_notebook, write_notebook
 from jupytainer.runtime.errors import JupytainerError
 
 KEY = "jupytainer"
+# Records being written in this process (a Jupyter server), by record path.
+_recording: dict[str, threading.Thread] = {}
 # The provisioner traits a pin keeps (as `jupytainer kernel install` flags name them).
 OPTION_NAMES = ("binds", "home", "no_home", "contain", "containall", "cleanenv", "env", "pwd",
                 "writable_tmpfs", "overlay", "user_site", "unsquash", "kernel_argv")
@@ -115,19 +118,28 @@ def kernel_options(pin: dict) -> dict:
 
 def record_kernel_start(notebook: str, provisioner: Any) -> None:
     """Remember that a container kernel for notebook started in provisioner's image, with
-    its options: the save hook pins the notebook from this record. Never fails a kernel
-    start: a notebook that cannot be pinned still runs."""
+    its options: the save hook pins the notebook from this record. Returns at once: the
+    record is written in the background, since hashing a large image would delay the
+    kernel's start; a save of the notebook waits for it. Never fails a kernel start."""
     image = provisioner.image
     if not notebook.endswith(".ipynb") or os.path.isdir(image):
         return
     options = {name: getattr(provisioner, name) for name in OPTION_NAMES}
     options = {name: value for name, value in options.items()
                if value and value != DEFAULT_KERNEL_ARGV}
+    path = _record_path(notebook)
+    writer = threading.Thread(target=_record, name="jupytainer-pin", daemon=True,
+                              args=(path, notebook, _kernel_name(provisioner), image, options))
+    _recording[path] = writer
+    writer.start()
+
+
+def _record(path: str, notebook: str, kernel_name: str | None, image: str,
+            options: dict) -> None:
     try:
-        record = {"notebook": os.path.realpath(notebook),
-                  "kernel_name": _kernel_name(provisioner),
+        record = {"notebook": os.path.realpath(notebook), "kernel_name": kernel_name,
                   "pin": pin_metadata(image, options)}
-        _write_record(_record_path(notebook), record)
+        _write_record(path, record)
     except (OSError, JupytainerError):
         return
 
@@ -135,8 +147,13 @@ def record_kernel_start(notebook: str, provisioner: Any) -> None:
 def recorded_pin(notebook: str, kernel_name: str | None = None) -> dict | None:
     """The pin recorded by the last container kernel started for notebook, if that kernel
     was kernel_name (when given)."""
+    path = _record_path(notebook)
+    writer = _recording.get(path)
+    if writer is not None:
+        writer.join()
+        _recording.pop(path, None)
     try:
-        with open(_record_path(notebook), encoding="utf-8") as handle:
+        with open(path, encoding="utf-8") as handle:
             record = json.load(handle)
     except (OSError, ValueError):
         return None

@@ -67,9 +67,10 @@ def execute(document: dict, image: str, options: dict, cwd: Path,
                                 startup_timeout=300, resources={"metadata": {"path": str(cwd)}})
         try:
             client.execute()
-        except JupytainerError:
-            raise
-        except (CellTimeoutError, DeadKernelError, RuntimeError) as failure:
+        except CellTimeoutError:
+            raise JupytainerError(f"a cell ran longer than {timeout:g} seconds in {image}: "
+                                  "raise --timeout, or leave it out to wait") from None
+        except (DeadKernelError, RuntimeError) as failure:
             first = str(failure).strip().splitlines()[0] if str(failure).strip() else "failed"
             raise JupytainerError(f"running the notebook in {image} failed: {first}") from None
     return json.loads(nbformat.writes(notebook))

@@ -7,6 +7,7 @@ import json
 import shutil
 
 import pytest
+from kernel_images import no_ipykernel_image
 from kernel_support import KernelSetup
 from publish_support import ANALYSIS_CELLS, calibration_image, write_notebook
 
@@ -98,4 +99,21 @@ def test_a_notebook_reproduces_in_place_from_its_pin(identity):
     assert first.returncode == 1, first.stderr
     assert "4 of 4 code cell(s) changed" not in first.stdout  # cell 2 prints nothing
     assert second.returncode == 0, second.stderr + second.stdout
+    assert setup.leftovers() == []
+
+
+def test_a_kernel_that_cannot_start_or_a_cell_that_hangs_is_one_line(identity):
+    setup = KernelSetup(identity)
+    notebook = write_notebook(identity.workdir / "slow.ipynb", ["import time; time.sleep(60)"])
+    identity.make_owned(notebook)
+    assert identity.jupytainer("pin", notebook, calibration_image("1.1")).returncode == 0
+
+    no_kernel = identity.jupytainer("reproduce", notebook, "--image", no_ipykernel_image(),
+                                    "--allow-different-image", timeout=600)
+    hangs = identity.jupytainer("reproduce", notebook, "--timeout", "3", timeout=600)
+
+    for result, words in ((no_kernel, "ipykernel"), (hangs, "longer than 3 seconds")):
+        fatal = [line for line in result.stderr.splitlines() if line.startswith("FATAL:")]
+        assert result.returncode == 255 and "Traceback" not in result.stderr, result.stderr
+        assert len(fatal) == 1 and words in fatal[0], result.stderr
     assert setup.leftovers() == []
