@@ -59,12 +59,8 @@ def sif_of(rootfs: Path, target: Path, arch: str = "amd64") -> Path:
     """A SIF image holding rootfs as its primary squashfs partition."""
     from jupytainer.runtime import sif
 
-    # The function itself: once the submodule of the same name is imported, `sif.create`
-    # names the module.
-    from jupytainer.runtime.sif.create import create
-
     partition = squashfs_of(rootfs, target.with_suffix(".squashfs"))
-    with create(target, launch_script=b"#!/usr/bin/env run-singularity\n") as image:
+    with sif.create(target, launch_script=b"#!/usr/bin/env run-singularity\n") as image:
         image.add_object(sif.ObjectInput(
             sif.DataType.PARTITION, data=partition,
             partition=sif.PartitionInfo(sif.FsType.SQUASHFS, sif.PartType.PRIMARY_SYSTEM,

@@ -36,9 +36,8 @@ class TestImages:
 
 def _sif_without_partition(path: Path) -> Path:
     from jupytainer.runtime import sif
-    from jupytainer.runtime.sif.create import create
 
-    with create(path) as image:
+    with sif.create(path) as image:
         image.add_object(sif.ObjectInput(sif.DataType.GENERIC_JSON, data=b"{}"))
     return path
 

@@ -21,8 +21,8 @@ from .structures import Descriptor, Header
 
 # Names for writing images, imported on first use so that reading one stays cheap.
 _WRITING = {"CryptoMessageInfo": "add", "LinkTo": "add", "ObjectInput": "add",
-            "PartitionInfo": "add", "SignatureInfo": "add", "create": "create",
-            "creating": "create", "write_atomically": "create"}
+            "PartitionInfo": "add", "SignatureInfo": "add", "create": "creation",
+            "creating": "creation", "write_atomically": "creation"}
 
 
 def __getattr__(name: str):
