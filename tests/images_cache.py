@@ -3,7 +3,8 @@
 A debootstrap build takes minutes; tests that need such an image call
 `cached_image(definition_text)`, which builds it (as root, with the installed jupytainer)
 the first time and returns the same file afterwards. The file's name is the SHA-256 of the
-definition and jupytainer's version, so a changed definition or builder rebuilds it.
+definition and jupytainer's version, so a changed definition or version rebuilds it (delete
+the directory to rebuild after changing the builder itself).
 Files are readable by every user, so tests running as the unprivileged user can use them.
 """
 

@@ -50,6 +50,7 @@ def test_files_are_stored_as_root_without_subordinate_ids(lone_user):
     result = _build(user, workdir, BUSYBOX_HEADER + "%post\n    touch /made-in-post\n")
 
     assert result.returncode == 0, result.stderr
+    assert "INFO:    User not listed in /etc/subuid, trying root-mapped namespace" in result.stderr
     listing = partition_listing(workdir / "image.sif")
     assert "squashfs-root/made-in-post" in listing
     assert {line.split()[1] for line in listing.splitlines() if line} == {"root/root"}

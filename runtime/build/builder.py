@@ -22,6 +22,8 @@ def build(options: BuildOptions) -> Path:
     definition = source.load_source(options)
     conversion = source.is_image(options.source)
     epoch = source_date_epoch()
+    if not conversion:
+        _announce_privileges()
 
     with Workspace() as space:
         created = time.time() if epoch is None else epoch
@@ -66,6 +68,17 @@ def source_date_epoch() -> int | None:
     except ValueError:
         raise JupytainerError(f"SOURCE_DATE_EPOCH={value} is not a number of seconds since "
                               "1970: set it to e.g. $(git log -1 --format=%ct)") from None
+
+
+def _announce_privileges() -> None:
+    """Say how an unprivileged build gets its root, in Apptainer's words."""
+    if userns.is_root():
+        return
+    if userns.has_subordinate_ids():
+        log.verbose(f"building as root in a user namespace with {userns.caller_name()}'s "
+                    "subordinate IDs")
+    else:
+        log.info("User not listed in /etc/subuid, trying root-mapped namespace")
 
 
 def _stage_root(space: Workspace, options: BuildOptions, last: bool) -> Path:
