@@ -41,10 +41,15 @@ def objects(path: Path) -> list[tuple[int, str, bytes]]:
 
 def partition_file(path: Path, inner: str) -> str:
     """A file's text from the SIF's primary partition."""
+    return partition_bytes(path, inner).decode()
+
+
+def partition_bytes(path: Path, inner: str) -> bytes:
+    """A file's bytes from the SIF's primary partition."""
     with sif.load(path) as image:
         offset = image.primary_partition().offset
     result = subprocess.run(["unsquashfs", "-o", str(offset), "-cat", str(path),
-                             inner.lstrip("/")], capture_output=True, text=True, check=True)
+                             inner.lstrip("/")], capture_output=True, check=True)
     return result.stdout
 
 

@@ -6,8 +6,8 @@ import json
 import os
 import subprocess
 
-from build_support import (BUSYBOX_HEADER, build, built, objects, partition_file,
-                           partition_listing, write_definition)
+from build_support import (BUSYBOX_HEADER, build, built, objects, partition_bytes,
+                           partition_file, partition_listing, write_definition)
 from conftest import JUPYTAINER
 from jupytainer.runtime.sif import DataType
 
@@ -273,3 +273,17 @@ def test_existing_target_is_replaced_only_when_confirmed_on_a_terminal(identity)
     assert declined.returncode == 255 and kept == "old"
     assert accepted.returncode == 0, accepted.stdout
     assert target.read_bytes()[32:41] == b"SIF_MAGIC"
+
+
+def test_definition_is_stored_byte_for_byte(identity):
+    raw = "\ufeff# a comment first\r\nBootstrap: scratch\r\n\r\n%runscript\r\n\techo hi".encode()
+    definition = identity.workdir / "crlf.def"
+    definition.write_bytes(raw)
+    identity.make_owned(definition)
+
+    result = build(identity, identity.workdir / "image.sif", definition)
+    image = identity.workdir / "image.sif"
+
+    assert result.returncode == 0, result.stderr
+    assert objects(image)[0][2] == raw
+    assert partition_bytes(image, "/.singularity.d/Singularity") == raw
