@@ -67,6 +67,15 @@ def test_debootstrap_failure_explains_missing_subordinate_ids(lone_user):
     assert not (workdir / "image.sif").exists()
 
 
+def test_post_failure_mentions_missing_subordinate_ids(lone_user):
+    user, workdir = lone_user
+    result = _build(user, workdir, BUSYBOX_HEADER + "%post\n    chown 1000 /bin\n")
+
+    assert result.returncode == 255
+    assert "%post failed with exit status 1" in result.stderr
+    assert "if a package manager failed: there are no subordinate IDs" in result.stderr
+
+
 def test_unreadable_target_directory_is_one_line(lone_user):
     user, workdir = lone_user
     (workdir / "image.def").write_text("Bootstrap: scratch\n")

@@ -68,7 +68,9 @@ def run_post(body: str, args: str, rootfs: Path, staging: Path, binds: list[str]
     finally:
         script.unlink(missing_ok=True)
     if status != 0:
-        raise JupytainerError(f"%post failed with exit status {status}: see its output above")
+        hint = userns.subordinate_ids_warning()
+        raise JupytainerError(f"%post failed with exit status {status}: see its output above"
+                              + (f" (if a package manager failed: {hint})" if hint else ""))
 
 
 def run_test(rootfs: Path, binds: list[str]) -> None:

@@ -28,11 +28,14 @@ def configure(parser: argparse.ArgumentParser, verb: str) -> None:
                         help="a value for a {{ KEY }} placeholder (repeatable)")
     parser.add_argument("--build-arg-file", action="append", default=[], metavar="FILE",
                         help="a file of KEY=VALUE lines for placeholders")
+    parser.add_argument("--warn-unused-build-args", action="store_true",
+                        help="accepted for Apptainer's command lines: an unused build arg is "
+                        "always a warning here")
     parser.add_argument("--fix-perms", action="store_true",
                         help="give the owner read and write access to every file")
     parser.add_argument("-B", "--bind", action="append", default=[], metavar="SPEC",
                         help="bind a host path into %%post and %%test (src[:dest[:opts]])")
-    parser.add_argument("--mksquashfs-args", default=_env("MKSQUASHFS_ARGS"),
+    parser.add_argument("--mksquashfs-args", default=_env("MKSQUASHFS_ARGS"), metavar="ARGS",
                         help="extra mksquashfs options, e.g. '-comp gzip' (zstd level 3 by "
                         "default)")
 
