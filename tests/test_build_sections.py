@@ -111,7 +111,7 @@ def test_build_args_fill_placeholders_and_the_templated_text_is_stored(identity)
             WHO=world
         %runscript
             echo "hello {{ WHO }}"
-        """), "--build-arg", "WHO=you")
+        """), "--build-arg", "WHO=you", "--build-arg", "UNUSED=1", "--warn-unused-build-args")
 
     assert 'echo "hello you"' in partition_file(image, "/.singularity.d/runscript")
     assert b'echo "hello you"' in objects(image)[0][2]
