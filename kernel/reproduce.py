@@ -73,6 +73,10 @@ def execute(document: dict, image: str, options: dict, cwd: Path,
         except (DeadKernelError, RuntimeError) as failure:
             first = str(failure).strip().splitlines()[0] if str(failure).strip() else "failed"
             raise JupytainerError(f"running the notebook in {image} failed: {first}") from None
+        # nbclient answers SIGINT and SIGTERM by shutting the kernel down and lets the
+        # remaining cells fail; that is an interrupted run, not a changed output.
+        if getattr(client, "_async_cleanup_kernel_future", None) is not None:
+            raise KeyboardInterrupt
     return json.loads(nbformat.writes(notebook))
 
 

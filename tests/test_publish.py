@@ -4,9 +4,14 @@ fresh directory; a rebuilt image whose calibration module changes a result by 1%
 refused, or, when allowed, reported as exactly the cell it changes."""
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import time
 
 import pytest
+from conftest import JUPYTAINER
 from kernel_images import no_ipykernel_image
 from kernel_support import KernelSetup
 from publish_support import ANALYSIS_CELLS, calibration_image, write_notebook
@@ -117,3 +122,34 @@ def test_a_kernel_that_cannot_start_or_a_cell_that_hangs_is_one_line(identity):
         assert result.returncode == 255 and "Traceback" not in result.stderr, result.stderr
         assert len(fatal) == 1 and words in fatal[0], result.stderr
     assert setup.leftovers() == []
+
+
+def test_an_interrupted_reproduction_stops_and_leaves_no_kernel(identity):
+    setup = KernelSetup(identity)
+    started = identity.workdir / "started"
+    notebook = write_notebook(identity.workdir / "long.ipynb", [
+        f"open({str(started)!r}, 'w').close()\nimport time\ntime.sleep(120)"])
+    identity.make_owned(notebook)
+    assert identity.jupytainer("pin", notebook, calibration_image("1.1")).returncode == 0
+    command = identity.command([str(JUPYTAINER), "reproduce", str(notebook)])
+    process = subprocess.Popen(command, env=identity.environment(), cwd=identity.workdir,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not started.exists() and process.poll() is None:
+        time.sleep(0.1)
+
+    os.kill(_jupytainer_pid(process.pid), signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == 130, stderr
+    assert stderr.splitlines()[-1] == "FATAL:   interrupted"
+    assert setup.leftovers() == []
+
+
+def _jupytainer_pid(pid: int) -> int:
+    """The jupytainer process itself: runuser, as the user's tests start it, does not pass
+    SIGINT on, as a terminal would deliver it to the whole foreground group."""
+    with open(f"/proc/{pid}/cmdline", "rb") as handle:
+        if not handle.read().startswith(b"runuser"):
+            return pid
+    with open(f"/proc/{pid}/task/{pid}/children") as handle:
+        return int(handle.read().split()[0])
