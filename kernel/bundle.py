@@ -66,7 +66,8 @@ def publish(notebook: str, output: str | None = None, include: list[str] | tuple
     digests = _write(bundle, target, pin, image_member)
     if image_member and digests[image_member] != pin["image_digest"].removeprefix("sha256:"):
         target.unlink()
-        raise JupytainerError(f"{image} changed while it was being published: publish again")
+        raise JupytainerError(f"{bundle.files[image_member]} changed while it was being "
+                              "published: publish again")
     return target
 
 
@@ -75,7 +76,7 @@ def unpack(bundle: str | os.PathLike, destination: str | os.PathLike) -> Unpacke
     the MANIFEST; refuse a bundle whose files do not match, naming the file."""
     root = Path(destination)
     _extract(Path(bundle), root)
-    tops = [entry for entry in root.iterdir()]
+    tops = list(root.iterdir())
     if len(tops) != 1 or not tops[0].is_dir():
         raise JupytainerError(f"{bundle} is not a jupytainer bundle: it must hold one "
                               "directory; make it with 'jupytainer publish'")
@@ -93,6 +94,9 @@ def unpack(bundle: str | os.PathLike, destination: str | os.PathLike) -> Unpacke
 
 def verify_directory(directory: Path, origin: str) -> dict[str, str]:
     """Check every file under directory against its MANIFEST; the digests by name."""
+    # Limitation: the MANIFEST is not signed, so it shows damage and accidental changes,
+    # not a deliberate forgery that rewrites it too; the image is still checked against
+    # the notebook's pin, and the notebook itself has no second record to be checked by.
     digests = _read_manifest(directory / MANIFEST, origin)
     present = {str(path.relative_to(directory)) for path in directory.rglob("*")
                if not path.is_dir()} - {MANIFEST}

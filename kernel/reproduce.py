@@ -98,8 +98,9 @@ def _locate(source: str, stack: ExitStack) -> tuple[Path, Unpacked | None]:
     if not source.endswith(SUFFIX) and not os.path.isfile(source):
         raise JupytainerError(f"{source} is neither a notebook (.ipynb) nor a bundle "
                               f"({SUFFIX}): give one of those")
+    # Limitation: the bundle, image included, is unpacked under $TMPDIR, which must have
+    # room for it; the image is not run from inside the compressed archive.
     directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="jupytainer-reproduce-"))
-    os.chmod(directory, 0o755)
     unpacked = unpack(source, directory)
     log.info(f"Verified {len(unpacked.digests)} files of {source} against its MANIFEST")
     return unpacked.notebook, unpacked
