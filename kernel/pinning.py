@@ -4,7 +4,7 @@ the jupytainer version, so that anyone can later re-run it in that same image.
 
 `jupytainer pin` writes a pin. Notebooks run in JupyterLab are pinned without that step:
 the container kernel records each start for its notebook, and a Jupyter server save hook
-(`FileContentsManager.pre_save_hook = "jupytainer.kernel.pinning.pre_save_hook"`) writes
+(`ContentsManager.pre_save_hook = "jupytainer.kernel.pinning.pre_save_hook"`) writes
 the record into the notebook as it is saved. The kernel cannot write the notebook itself:
 the frontend holds the notebook open and its next save would overwrite the change.
 """
