@@ -3,10 +3,12 @@ the SIF file, its definition file and build labels), the runtime options of its 
 the jupytainer version, so that anyone can later re-run it in that same image.
 
 `jupytainer pin` writes a pin. Notebooks run in JupyterLab are pinned without that step:
-the container kernel records each start for its notebook, and a Jupyter server save hook
-(`ContentsManager.pre_save_hook = "jupytainer.kernel.pinning.pre_save_hook"`) writes
-the record into the notebook as it is saved. The kernel cannot write the notebook itself:
-the frontend holds the notebook open and its next save would overwrite the change.
+the container kernel records each start for its notebook, and a save hook, which the first
+container kernel registers with the Jupyter server it runs in, writes the record into the
+notebook as it is saved. The kernel cannot write the notebook itself: the frontend holds
+the notebook open and its next save would overwrite the change. (Servers of other kinds
+can name the hook in their configuration: `ContentsManager.pre_save_hook =
+"jupytainer.kernel.pinning.pre_save_hook"`.)
 """
 
 import hashlib
@@ -25,6 +27,8 @@ from jupytainer.runtime.errors import JupytainerError
 KEY = "jupytainer"
 # Records being written in this process (a Jupyter server), by record path.
 _recording: dict[str, threading.Thread] = {}
+# The contents managers (by id) the save hook is registered with.
+_hooked: set[int] = set()
 # The provisioner traits a pin keeps (as `jupytainer kernel install` flags name them).
 OPTION_NAMES = ("binds", "home", "no_home", "contain", "containall", "cleanenv", "env", "pwd",
                 "writable_tmpfs", "overlay", "user_site", "unsquash", "kernel_argv")
@@ -127,6 +131,7 @@ def record_kernel_start(notebook: str, provisioner: Any) -> None:
     options = {name: getattr(provisioner, name) for name in OPTION_NAMES}
     options = {name: value for name, value in options.items()
                if value and value != DEFAULT_KERNEL_ARGV}
+    _hook_into_server()
     path = _record_path(notebook)
     writer = threading.Thread(target=_record, name="jupytainer-pin", daemon=True,
                               args=(path, notebook, _kernel_name(provisioner), image, options))
@@ -175,6 +180,22 @@ def pre_save_hook(model: dict, path: str, contents_manager: Any, **kwargs: Any) 
     pin = recorded_pin(os_path, kernel_name)
     if pin is not None:
         metadata[KEY] = pin
+
+
+def _hook_into_server() -> None:
+    """Register the save hook with the contents manager of the Jupyter server running in
+    this process, once; outside a server (nbclient, jupyter execute) there is none."""
+    try:
+        from jupyter_server.serverapp import ServerApp
+    except ImportError:
+        return
+    if not ServerApp.initialized():
+        return
+    manager = getattr(ServerApp.instance(), "contents_manager", None)
+    register = getattr(manager, "register_pre_save_hook", None)
+    if register is not None and id(manager) not in _hooked:
+        _hooked.add(id(manager))
+        register(pre_save_hook)
 
 
 def _kernel_name(provisioner: Any) -> str | None:

@@ -43,7 +43,7 @@ def test_post_build_is_an_executable_script_that_fails_the_build_on_errors():
 
     assert post_build.stat().st_mode & stat.S_IXUSR
     assert "set -euo pipefail" in post_build.read_text()
-    assert "jupytainer.kernel.pinning.pre_save_hook" in post_build.read_text()
+    assert "pip install --no-cache-dir --no-deps ." in post_build.read_text()
 
 
 def test_the_demos_are_the_three_the_readme_names():

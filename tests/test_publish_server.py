@@ -1,7 +1,7 @@
-"""Notebooks run in JupyterLab are pinned without a `jupytainer pin`: a real Jupyter
-server, configured with jupytainer's save hook, starts a container kernel for a notebook
-through its REST API; the notebook saved afterwards carries the image's pin, and one that
-never ran in a container kernel does not."""
+"""Notebooks run in JupyterLab are pinned without a `jupytainer pin` and without any
+configuration: a real Jupyter server starts a container kernel for a notebook through its
+REST API; the notebook saved afterwards carries the image's pin, and one that never ran in
+a container kernel does not."""
 
 import json
 import socket
@@ -29,8 +29,7 @@ class Server:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         argv = [VENV_PYTHON, "-m", "jupyter_server", "--no-browser", f"--port={self.port}",
-                "--ip=127.0.0.1", f"--ServerApp.token={TOKEN}", f"--ServerApp.root_dir={root}",
-                "--ContentsManager.pre_save_hook=jupytainer.kernel.pinning.pre_save_hook"]
+                "--ip=127.0.0.1", f"--ServerApp.token={TOKEN}", f"--ServerApp.root_dir={root}"]
         argv += ["--allow-root"] if identity.is_root else []
         env = identity.environment({**setup.env, "XDG_STATE_HOME": str(root / "state")})
         self.process = subprocess.Popen(identity.command(argv), env=env, cwd=root,
