@@ -91,3 +91,26 @@ def test_a_notebook_saved_after_running_in_a_container_kernel_carries_its_pin(id
     assert ran["jupytainer"]["options"] == {"cleanenv": True}
     assert "jupytainer" not in never
     assert setup.leftovers() == []
+
+
+def test_pin_without_an_image_takes_the_last_container_kernel_of_the_notebook(identity):
+    setup = KernelSetup(identity)
+    image = python_kernel_image()
+    assert setup.install(image, "box", "--contain").returncode == 0
+    notebook = identity.make_owned(write_notebook(identity.workdir / "ran.ipynb", ["1"], "box"))
+    server = Server(identity, setup, identity.workdir)
+    try:
+        session = server.call("POST", "/api/sessions", {
+            "path": "ran.ipynb", "name": "ran.ipynb", "type": "notebook",
+            "kernel": {"name": "box"}})
+        server.call("DELETE", f"/api/sessions/{session['id']}")
+    finally:
+        server.stop()
+
+    pinned = identity.jupytainer("pin", notebook, env={
+        "XDG_STATE_HOME": str(identity.workdir / "state"), "JUPYTER_PATH": "/nonexistent"})
+
+    pin = json.loads(notebook.read_text())["metadata"]["jupytainer"]
+    assert pinned.returncode == 0, pinned.stderr
+    assert pin["image_digest"] == image_digest(image)
+    assert pin["options"] == {"contain": True}
