@@ -86,8 +86,9 @@ def _kernelspec_pin(kernel_name: str | None, notebook: str) -> dict:
         if kernel.name == kernel_name:
             with open(os.path.join(kernel.resource_dir, "kernel.json"), encoding="utf-8") as f:
                 spec = json.load(f)
-            config = dict(spec["metadata"]["kernel_provisioner"].get("config", {}))
-            return pin_metadata(config.pop("image", ""), config)
+            config = spec["metadata"]["kernel_provisioner"].get("config", {})
+            options = {name: config[name] for name in OPTION_NAMES if name in config}
+            return pin_metadata(config.get("image", ""), options)
     raise JupytainerError(f"{os.path.basename(notebook)} has not run in a container kernel "
                           "and its kernelspec is not one: name the image, 'jupytainer pin "
                           "NOTEBOOK IMAGE.sif'")

@@ -153,10 +153,12 @@ def test_a_file_that_is_not_a_notebook_is_refused(tmp_path):
 
 def test_pin_refuses_missing_images_sandboxes_and_unpinnable_kernels(project):
     (project / "sandbox").mkdir()
+    (project / "text.sif").write_text("not an image\n")
 
     assert refused(jupytainer("pin", "analysis.ipynb", "nowhere.sif", cwd=project),
                    "nowhere.sif")
     assert refused(jupytainer("pin", "analysis.ipynb", "sandbox", cwd=project), "sandbox")
+    assert refused(jupytainer("pin", "analysis.ipynb", "text.sif", cwd=project), "text.sif")
     assert refused(jupytainer("pin", "analysis.ipynb", cwd=project), "not run in a container")
     assert "image_digest" in (project / "analysis.ipynb").read_text()
 
