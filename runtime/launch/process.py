@@ -5,6 +5,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
@@ -14,6 +16,11 @@ from jupytainer.runtime.launch.options import ContainerOptions
 # The launcher process reports on a pipe of its own, not on stderr: STARTED once the
 # payload runs, or its own error, which the caller raises instead of mixing it with output.
 STARTED = b"+"
+
+# The launcher's parent-death signal fires when the *thread* that forked it ends, so
+# callers' short-lived threads (an executor's, say) fork through this one, which lives as
+# long as the process.
+_FORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jupytainer-launcher-fork")
 
 
 class ContainerProcess:
@@ -53,9 +60,10 @@ def start_container(image: str | Path, action: str, args: list[str],
     resolve_image(image)
     reader, writer = os.pipe()
     request = json.dumps({"image": os.fspath(image), "action": action, "args": list(args),
-                          "options": asdict(options), "report_fd": writer})
+                          "options": asdict(options), "report_fd": writer,
+                          "parent": os.getpid()})
     try:
-        popen = subprocess.Popen(
+        popen = _popen_from_a_lasting_thread(
             [sys.executable, "-m", "jupytainer.runtime.launch", request],
             stdin=stdin, stdout=stdout, stderr=stderr, cwd=cwd, pass_fds=(writer,),
             env=options.host_env)
@@ -75,6 +83,12 @@ def run_container(image: str | Path, action: str, args: list[str],
     """Run action (exec, run, shell, test or start) in image and wait; the payload's exit
     status. Raises JupytainerError for a container that cannot start."""
     return start_container(image, action, args, options).wait()
+
+
+def _popen_from_a_lasting_thread(argv: list[str], **kwargs) -> subprocess.Popen:
+    if threading.current_thread() is threading.main_thread():
+        return subprocess.Popen(argv, **kwargs)
+    return _FORKER.submit(subprocess.Popen, argv, **kwargs).result()
 
 
 def _shell_status(status: int) -> int:
