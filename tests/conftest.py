@@ -19,8 +19,9 @@ JUPYTAINER = Path(sys.executable).parent / "jupytainer"
 TEST_USER = "jupytainer-test"
 
 # Session fixtures of real registries (docker-registry on 127.0.0.1) for the OCI tests;
-# the launcher's images and its check that a container leaves nothing behind.
-pytest_plugins = ["oci_registry", "launch_fixtures"]
+# the launcher's images and its check that a container leaves nothing behind; the
+# instances' image with a startscript.
+pytest_plugins = ["oci_registry", "launch_fixtures", "instance_support"]
 
 
 @pytest.fixture(scope="session")

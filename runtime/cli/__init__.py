@@ -28,6 +28,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "run": ("jupytainer.runtime.cli.actions", "Run a container's runscript"),
     "shell": ("jupytainer.runtime.cli.actions", "Start an interactive shell in a container"),
     "test": ("jupytainer.runtime.cli.actions", "Run a container's test script"),
+    "instance": ("jupytainer.runtime.cli.instance", "Start, list and stop containers that run "
+                 "detached (services), by name"),
     "inspect": ("jupytainer.runtime.cli.inspect", "Show an image's labels, scripts, help and "
                 "environment"),
     "run-help": ("jupytainer.runtime.cli.inspect", "Show the help of an image's runscript"),

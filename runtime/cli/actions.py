@@ -56,6 +56,18 @@ LIST_ENVIRONMENT = {"overlays": "OVERLAY", "env_files": "ENV_FILE", "no_mount": 
 
 def configure(parser: argparse.ArgumentParser, verb: str) -> None:
     """The flags of one of exec, run, shell, test."""
+    add_runtime_flags(parser)
+    parser.add_argument("image", help="a SIF image, a sandbox directory, or "
+                        "instance://NAME (a running instance)")
+    if verb == "exec":
+        parser.add_argument("command", help="the command to run in the container")
+    parser.add_argument("args", nargs=argparse.REMAINDER,
+                        help="arguments for the command" if verb == "exec" else
+                        "arguments for the container's script")
+
+
+def add_runtime_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags that say how a container runs (shared with `instance start`)."""
     for flags, dest, help_text, env_name in SWITCHES:
         parser.add_argument(*flags, dest=dest, action="store_true",
                             default=_env_flag(env_name), help=help_text)
@@ -63,12 +75,6 @@ def configure(parser: argparse.ArgumentParser, verb: str) -> None:
         parser.add_argument(*flags, dest=dest, default=_env_value(env_name), help=help_text)
     for flags, dest, help_text in LISTS:
         parser.add_argument(*flags, dest=dest, action="append", default=[], help=help_text)
-    parser.add_argument("image", help="a SIF image or a sandbox directory")
-    if verb == "exec":
-        parser.add_argument("command", help="the command to run in the container")
-    parser.add_argument("args", nargs=argparse.REMAINDER,
-                        help="arguments for the command" if verb == "exec" else
-                        "arguments for the container's script")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,12 +88,25 @@ def run(args: argparse.Namespace) -> int:
     if args.verb == "shell" and arguments:
         log.warning("arguments to shell are ignored: use exec to run a command")
         arguments = []
-    status = launch(args.image, args.verb, arguments, options_from(args))
+    if args.image.startswith("instance://"):
+        status = _join(args.image, args.verb, arguments, options_from(args))
+    else:
+        status = launch(args.image, args.verb, arguments, options_from(args))
     # This process has entered the container's namespaces and has nothing left to tidy:
     # skip the interpreter's teardown, which takes longer than starting the container.
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)
+
+
+def _join(uri: str, action: str, arguments: list[str], options) -> int:
+    """Run the action in a running instance's namespaces."""
+    from jupytainer.runtime.instances import URI_PREFIX, get_instance
+    from jupytainer.runtime.launch.join import join
+
+    instance = get_instance(uri[len(URI_PREFIX):])
+    options.instance = instance.name
+    return join(instance.pid, instance.image, action, arguments, options)
 
 
 def options_from(args: argparse.Namespace):

@@ -25,7 +25,7 @@ def run_init(plan: Plan, error_pipe: int) -> None:
         sc.set_parent_death_signal(signal.SIGKILL)
         payload = _start(plan, error_pipe)
         os.close(error_pipe)
-        os._exit(supervise(payload))
+        os._exit(supervise_instance(payload) if plan.instance else supervise(payload))
     except JupytainerError as failure:
         _fail(error_pipe, str(failure))
     except OSError as failure:
@@ -52,7 +52,7 @@ def _start(plan: Plan, error_pipe: int) -> int:
         sc.sethostname(plan.hostname)
     if plan.namespaces & sc.CLONE_NEWNET:
         loopback_up()
-    argv, env = _command(plan)
+    argv, env = payload_command(plan)
     try:
         os.chdir(plan.cwd)
     except OSError:
@@ -60,11 +60,14 @@ def _start(plan: Plan, error_pipe: int) -> int:
                               "container: create it, or choose another with --pwd") from None
     pid = os.fork()
     if pid == 0:
-        _exec_payload(argv, env, error_pipe)
+        if plan.instance:
+            # An instance's payload leads a process group, which a stop signals as a whole.
+            os.setsid()
+        exec_payload(argv, env, error_pipe)
     return pid
 
 
-def _command(plan: Plan) -> tuple[list[str], dict[str, str]]:
+def payload_command(plan: Plan) -> tuple[list[str], dict[str, str]]:
     from jupytainer.runtime.launch import environment
 
     if os.path.exists(environment.CONTAINER_SHELL):
@@ -72,7 +75,7 @@ def _command(plan: Plan) -> tuple[list[str], dict[str, str]]:
     return environment.direct_command(plan.action, plan.args, plan.env)
 
 
-def _exec_payload(argv: list[str], env: dict[str, str], error_pipe: int) -> None:
+def exec_payload(argv: list[str], env: dict[str, str], error_pipe: int) -> None:
     """In the payload's process: default signal handling, then the command."""
     try:
         for number in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
@@ -97,6 +100,30 @@ def supervise(payload: int) -> int:
         status = _reap(payload)
         if status is not None:
             return status
+
+
+def supervise_instance(payload: int) -> int:
+    """An instance's init: it outlives its startscript, so that commands can join the
+    instance later, and ends once a signal has reached the payload's process group and
+    that group is empty. The watched signals must already be blocked."""
+    stopping = False
+    while True:
+        info = signal.sigwaitinfo(WATCHED)
+        if info.si_signo != signal.SIGCHLD:
+            stopping = True
+            _forward(-payload, info.si_signo)
+        else:
+            _reap(payload)
+        if stopping and not _group_alive(payload):
+            return 0
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _forward(pid: int, number: int) -> None:

@@ -23,7 +23,7 @@ INITIAL_USER_NAMESPACE_INODE = 0xEFFFFFFD
 def launch(image: str | os.PathLike, action: str, args: list[str],
            options: ContainerOptions, started=None) -> int:
     """Run action in the image from this process; the payload's exit status. started, if
-    given, is called once the payload runs.
+    given, is called with the pid of the container's init once the payload runs.
 
     This process enters the container's user namespace (when not root): use it only in a
     process of its own, such as the command line's.
@@ -120,7 +120,7 @@ def _run(plan: Plan, started) -> int:
             os.waitpid(init, 0)
             raise JupytainerError(failure)
         if started is not None:
-            started()
+            started(init)
         return supervise(init)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)

@@ -61,6 +61,7 @@ class Plan:
         self.args: list[str] = []
         self.argv: list[str] = []        # the action script's command, read on the host
         self.env: dict[str, str] = {}
+        self.instance: str | None = None  # an instance's init outlives its payload
 
 
 def effective(options: ContainerOptions) -> ContainerOptions:
@@ -189,6 +190,7 @@ def make_plan(image: Image, action: str, args: list[str], options: ContainerOpti
     plan.minimal_dev = options.contain
     plan.no_mount = {item for spec in options.no_mount for item in spec.split(",") if item}
     plan.hostname = options.hostname
+    plan.instance = options.instance
     plan.namespaces = ((sc.CLONE_NEWUTS if options.hostname else 0)
                        | (sc.CLONE_NEWIPC if options.ipc else 0)
                        | (sc.CLONE_NEWNET if options.net else 0))
