@@ -20,12 +20,12 @@ from pathlib import Path, PurePosixPath
 from jupytainer import __version__
 from jupytainer.kernel.digest import image_digest
 from jupytainer.kernel.notebooks import read_notebook
-from jupytainer.kernel.pinning import notebook_pin, pinned_image_file
+from jupytainer.kernel.pinning import (BUNDLE_IMAGE_DIR, bundled_image_name, notebook_pin,
+                                        pinned_image_file)
 from jupytainer.runtime.errors import JupytainerError
 
 MANIFEST = "MANIFEST"
 README = "README.md"
-IMAGE_DIR = "image"
 SUFFIX = ".tar.zst"
 ZSTD_LEVEL = 3
 _BLOCK = 1 << 20
@@ -86,7 +86,7 @@ def unpack(bundle: str | os.PathLike, destination: str | os.PathLike) -> Unpacke
     if len(notebooks) != 1:
         raise JupytainerError(f"{bundle} holds {len(notebooks)} notebooks at its top, not "
                               "one: make it with 'jupytainer publish'")
-    images = [name for name in digests if name.startswith(f"{IMAGE_DIR}/")
+    images = [name for name in digests if name.startswith(f"{BUNDLE_IMAGE_DIR}/")
               and name.endswith(".sif")]
     image = directory / images[0] if images else None
     return Unpacked(directory, directory / notebooks[0], image, digests)
@@ -119,9 +119,9 @@ def verify_directory(directory: Path, origin: str) -> dict[str, str]:
 def _add_image(bundle: Bundle, pin: dict, image: str | None, with_image: bool) -> str | None:
     """Add the definition file, and the image unless with_image is false; the image's
     member name, or None."""
-    stem = Path(pin.get("image_name") or "image.sif").stem
+    member = bundled_image_name(pin)
     if pin.get("definition"):
-        bundle.texts[f"{IMAGE_DIR}/{stem}.def"] = pin["definition"].encode()
+        bundle.texts[member.removesuffix(".sif") + ".def"] = pin["definition"].encode()
     if not with_image:
         return None
     if image is None:
@@ -134,7 +134,6 @@ def _add_image(bundle: Bundle, pin: dict, image: str | None, with_image: bool) -
         raise JupytainerError(f"{image} is not the image {bundle.notebook} is pinned to "
                               f"({pin['image_digest'][:19]}...): give that image, or pin the "
                               f"notebook to this one with 'jupytainer pin'")
-    member = f"{IMAGE_DIR}/{stem}.sif"
     bundle.files[member] = Path(image)
     return member
 
@@ -208,26 +207,33 @@ def readme(bundle: Bundle, pin: dict, image_member: str | None, archive: str) ->
     lines = [f"# Reproducing {bundle.notebook}", "",
              f"Made by `jupytainer publish` (jupytainer {__version__}). This bundle holds the "
              f"notebook {bundle.notebook} with its outputs, {held}, the image's definition "
-             f"file under {IMAGE_DIR}/, {data} data file(s), and {MANIFEST}, the SHA-256 of "
-             "every file (`sha256sum -c MANIFEST` checks an unpacked copy).", "",
+             f"file under {BUNDLE_IMAGE_DIR}/, {data} data file(s), and {MANIFEST}, the "
+             "SHA-256 of every file (`sha256sum -c MANIFEST` checks an unpacked copy).", "",
              "To re-run the notebook in the same image and see which outputs change:", ""]
-    if image_member:
-        lines += ["    pip install 'jupytainer[jupyter]'",
-                  f"    jupytainer reproduce {archive} --output {output}"]
-    else:
-        stem = Path(pin.get("image_name") or "image.sif").stem
-        lines += [f"    jupytainer build {stem}.sif {bundle.name}/{IMAGE_DIR}/{stem}.def",
-                  f"    jupytainer reproduce {archive} --image {stem}.sif "
-                  f"--allow-different-image --output {output}", "",
-                  "A rebuilt image rarely has the pinned digest (package versions move), "
-                  "hence --allow-different-image: the report then shows what the rebuild "
-                  "changed."]
+    lines += _commands(bundle, pin, image_member, archive, output)
     lines += ["", "`reproduce` checks every file against the MANIFEST and the image against "
               "the notebook's pin, runs the notebook headless in the image and lists, cell by "
               "cell, the outputs that changed. Exit status: 0 all outputs match, 1 some "
               "changed, 255 an error.", ""]
     return "\n".join(line if line.startswith(" ") else textwrap.fill(line, 80)
                      for line in lines)
+
+
+def _commands(bundle: Bundle, pin: dict, image_member: str | None, archive: str,
+              output: str) -> list[str]:
+    if image_member:
+        return ["    pip install 'jupytainer[jupyter]'",
+                f"    jupytainer reproduce {archive} --output {output}"]
+    definition = bundled_image_name(pin).removesuffix(".sif") + ".def"
+    image = os.path.basename(bundled_image_name(pin))
+    return [f"    tar --zstd -xf {archive} {bundle.name}/{definition}",
+            f"    jupytainer build {image} {bundle.name}/{definition}",
+            f"    jupytainer reproduce {archive} --image {image} --allow-different-image "
+            f"--output {output}", "",
+            "The image itself is not in this bundle: these commands rebuild it from its "
+            "definition file. A rebuilt image rarely has the pinned digest (package versions "
+            "move), hence --allow-different-image: the report then shows what the rebuild "
+            "changed."]
 
 
 def _info(bundle: Bundle, member: str, size: int, stamp: int) -> tarfile.TarInfo:

@@ -25,6 +25,8 @@ from jupytainer.kernel.notebooks import read_notebook, write_notebook
 from jupytainer.runtime.errors import JupytainerError
 
 KEY = "jupytainer"
+# The folder of a bundle that holds the image and its definition file.
+BUNDLE_IMAGE_DIR = "image"
 # Records being written in this process (a Jupyter server), by record path.
 _recording: dict[str, threading.Thread] = {}
 # The contents managers (by id) the save hook is registered with.
@@ -103,11 +105,18 @@ def notebook_pin(document: dict, name: str) -> dict:
     return pin
 
 
+def bundled_image_name(pin: dict) -> str:
+    """Where a bundle keeps the pinned image, relative to the notebook."""
+    stem = os.path.splitext(pin.get("image_name") or "image.sif")[0]
+    return f"{BUNDLE_IMAGE_DIR}/{stem}.sif"
+
+
 def pinned_image_file(pin: dict, notebook: str | os.PathLike) -> str | None:
-    """The pinned image where it was when pinned, else beside the notebook; None if
-    neither file is there (whether it still is the pinned image is the caller's check)."""
+    """The pinned image where an unpacked bundle keeps it, else beside the notebook, else
+    where it was when pinned; None if none is there (whether it still is the pinned image
+    is the caller's check)."""
     directory = os.path.dirname(os.path.abspath(notebook))
-    for candidate in (pin.get("image_path"), pin.get("image_name")):
+    for candidate in (bundled_image_name(pin), pin.get("image_name"), pin.get("image_path")):
         if candidate and os.path.isfile(os.path.join(directory, candidate)):
             return os.path.join(directory, candidate)
     return None

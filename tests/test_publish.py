@@ -153,3 +153,39 @@ def _jupytainer_pid(pid: int) -> int:
             return pid
     with open(f"/proc/{pid}/task/{pid}/children") as handle:
         return int(handle.read().split()[0])
+
+
+def test_the_readme_commands_reproduce_a_bundle_without_its_image(identity):
+    image = calibration_image("1.1")
+    notebook = write_notebook(identity.workdir / "light.ipynb", ANALYSIS_CELLS)
+    identity.make_owned(notebook)
+    assert identity.jupytainer("pin", notebook, image).returncode == 0
+    assert identity.jupytainer("reproduce", notebook, "--output", notebook).returncode == 1
+    published = identity.jupytainer("publish", notebook, "--no-image", "-o",
+                                    identity.workdir / "light.tar.zst")
+    assert published.returncode == 0, published.stderr
+    reviewer = owned_directory(identity, "reviewer")
+    shutil.copyfile(identity.workdir / "light.tar.zst", reviewer / "light.tar.zst")
+    identity.make_owned(reviewer / "light.tar.zst")
+    readme = subprocess.run(["tar", "--zstd", "-xOf", reviewer / "light.tar.zst",
+                             "light/README.md"], capture_output=True, text=True).stdout
+    commands = [line.strip() for line in readme.splitlines() if line.startswith("    ")]
+
+    results = [identity.run(["sh", "-c", command.replace("jupytainer", str(JUPYTAINER), 1)
+                             if command.startswith("jupytainer") else command],
+                            cwd=reviewer, timeout=900) for command in commands]
+
+    assert [result.returncode for result in results] == [0, 0, 0], results[-1].stderr
+    assert "All outputs match: 4 code cell(s) reproduced." in results[-1].stdout
+
+
+def test_an_unpacked_bundle_reproduces_from_its_notebook(identity):
+    bundle, _ = published_analysis(identity)
+    reviewer = owned_directory(identity, "unpacked")
+    assert identity.run(["tar", "--zstd", "-xf", bundle], cwd=reviewer).returncode == 0
+
+    result = identity.jupytainer("reproduce", "analysis/analysis.ipynb", cwd=reviewer,
+                                 timeout=600)
+
+    assert result.returncode == 0, result.stderr
+    assert "All outputs match: 5 code cell(s) reproduced." in result.stdout
