@@ -18,8 +18,12 @@ NORMALISATIONS = [
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<uuid>"),
     (re.compile(r"\b[0-9a-f]{32}\b"), "<uuid>"),
     (re.compile(r"\b(Cell|Input) In ?\[\d*\]"), r"\1 In [n]"),
-    (re.compile(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?\s?(?:ns|µs|us|ms|s|sec|seconds|min)\b"), "<time>"),
+    (re.compile(r"\[\d+:\d+<[\d:?]+, *[\d.]+ ?(?:it/s|s/it)\]"), "[<progress>]"),
 ]
+# Lines that report how long something took (%time, %timeit, "took", "elapsed"): their
+# durations are timings. A duration anywhere else may be a result, and is compared.
+TIMING_LINE = re.compile(r"Wall time|CPU times|per loop|\btook\b|\belapsed\b", re.I)
+DURATION = re.compile(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?\s?(?:ns|µs|us|ms|s|sec|seconds|min)\b")
 # Outputs shown as text; every other MIME type is compared by hash.
 _TEXT_TYPES = ("text/", "application/json", "application/javascript")
 
@@ -70,7 +74,8 @@ def rendered(outputs: list[dict]) -> list[str]:
 def normalise(text: str) -> str:
     for pattern, replacement in NORMALISATIONS:
         text = pattern.sub(replacement, text)
-    return text
+    return "".join(DURATION.sub("<time>", line) if TIMING_LINE.search(line) else line
+                   for line in text.splitlines(keepends=True))
 
 
 def _merged_streams(outputs: list[dict]) -> list[dict]:

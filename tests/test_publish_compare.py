@@ -32,9 +32,19 @@ def png(payload: bytes) -> dict:
     ("CPU times: user 2.1 s, sys: 40 ms", "CPU times: user 1.9 s, sys: 38 ms"),
     ("run 1b4e28ba-2fa1-11d2-883f-0016d3cca427", "run 6fa459ea-ee8a-3ca4-894e-db77e160355e"),
     ("\x1b[31mred\x1b[0m", "red"),
+    ("12.4 ms ± 301 µs per loop (mean ± std. dev. of 7 runs)",
+     "9.1 ms ± 1.2 ms per loop (mean ± std. dev. of 7 runs)"),
+    ("50/50 [00:02<00:00, 21.3it/s]", "50/50 [00:01<00:00, 40.1it/s]"),
 ])
 def test_timings_addresses_ids_and_colours_are_not_changes(before, after):
     assert changed_cells([code(stream(before))], [code(stream(after))]) == []
+
+
+def test_a_duration_that_is_a_result_is_compared():
+    changes = changed_cells([code(stream("half-life: 1.5 s\n"))],
+                            [code(stream("half-life: 1.6 s\n"))])
+
+    assert len(changes) == 1
 
 
 def test_execution_counts_and_how_a_stream_was_split_are_not_changes():
