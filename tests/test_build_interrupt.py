@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -19,21 +20,16 @@ SCRIPTS = {
 }
 
 
-def _builder_pid(started: subprocess.Popen) -> int:
-    """The jupytainer process itself (below runuser for the unprivileged identity)."""
-    for _ in range(100):
+def _builder_pid(target: Path) -> int:
+    """The jupytainer process building target (below runuser for the unprivileged user)."""
+    for _ in range(300):
         for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
             try:
                 with open(f"/proc/{entry}/cmdline", "rb") as handle:
                     argv = handle.read().split(b"\0")
-                with open(f"/proc/{entry}/stat") as handle:
-                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
             except OSError:
                 continue
-            if str(JUPYTAINER).encode() in argv[:2] and b"runuser" not in argv[0] and \
-                    parent in (started.pid, os.getpid()):
+            if str(JUPYTAINER).encode() in argv[:2] and str(target).encode() in argv:
                 return int(entry)
         time.sleep(0.1)
     raise AssertionError("the build process did not start")
@@ -74,7 +70,7 @@ def test_interrupted_build_leaves_nothing(identity, section, signum):
     try:
         _wait_for_line(started.stderr, marker)
         time.sleep(0.5)
-        os.kill(_builder_pid(started), signum)
+        os.kill(_builder_pid(target), signum)
         started.wait(timeout=60)
     finally:
         if started.poll() is None:
