@@ -126,9 +126,11 @@ def test_source_date_epoch_must_be_a_number(identity):
 
 def test_missing_tool_is_named(identity):
     definition = write_definition(identity, "Bootstrap: scratch\n")
-    (identity.workdir / "tmp").mkdir()
+    scratch = identity.workdir / "tmp"
+    scratch.mkdir()
+    identity.make_owned(scratch)
     result = build(identity, identity.workdir / "image.sif", definition,
-                   env={"PATH": "/usr/sbin:/sbin"})
+                   env={"PATH": "/usr/sbin:/sbin", "JUPYTAINER_TMPDIR": str(scratch)})
 
     tool = "mksquashfs" if identity.is_root else "unshare"
     assert_failed_cleanly(result, identity, f"{tool} is not installed: install it")
