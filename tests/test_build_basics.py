@@ -287,3 +287,14 @@ def test_definition_is_stored_byte_for_byte(identity):
     assert result.returncode == 0, result.stderr
     assert objects(image)[0][2] == raw
     assert partition_bytes(image, "/.singularity.d/Singularity") == raw
+
+
+def test_pre_runs_on_the_host_before_the_bootstrap(identity):
+    image = built(identity, """
+        Bootstrap: scratch
+        %pre
+            test -z "$(ls -A "$APPTAINER_ROOTFS")"
+            touch "$APPTAINER_ROOTFS/pre-ran"
+        """)
+
+    assert "squashfs-root/pre-ran" in partition_listing(image)
