@@ -22,11 +22,11 @@ from jupytainer.kernel import connection
 from jupytainer.kernel.digest import check_pin
 from jupytainer.kernel.environment import kernel_overrides, server_environment
 from jupytainer.kernel.failures import start_timeout, startup_failure
+from jupytainer.kernel.kernelspecs import DEFAULT_KERNEL_ARGV
 from jupytainer.kernel.pinning import record_kernel_start
 from jupytainer.kernel.stderr import StderrTail
 from jupytainer.runtime.launch import ContainerOptions, start_container
 
-DEFAULT_KERNEL_ARGV = ["python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
 # How often a starting kernel is checked for having opened its ports or ended.
 STARTUP_POLL = 0.02
 
