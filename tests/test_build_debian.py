@@ -3,7 +3,7 @@ packages installed in `%post`, then run: as root and as an unprivileged user."""
 
 import pytest
 
-from build_support import built, partition_file
+from build_support import built, partition_file, partition_listing
 from images_cache import cached_image, python_kernel_image
 
 BULLSEYE = """\
@@ -38,18 +38,23 @@ def test_older_release_runs_on_this_host(identity):
 
 
 @pytest.mark.slow
-def test_debootstrap_build_with_apt_in_post(identity):
+def test_debootstrap_build_with_apt_in_post_under_bash(identity):
     image = built(identity, """
         Bootstrap: debootstrap
         OSVersion: bookworm
         Include: ca-certificates
 
-        %post
+        %post -c /bin/bash
             export DEBIAN_FRONTEND=noninteractive
             apt-get update
             apt-get install -y --no-install-recommends hello
             hello > /greeting
+            packages=(hello ca-certificates)
+            [[ ${#packages[@]} -eq 2 ]] && echo "bash ${BASH_VERSINFO[0]}" > /shell
         """)
 
     assert partition_file(image, "/greeting") == "Hello, world!\n"
+    assert partition_file(image, "/shell") == "bash 5\n"
+    owners = {line.split()[1] for line in partition_listing(image).splitlines() if line}
+    assert {"root/root", "_apt/root", "root/shadow"} <= owners
     assert "debootstrap" in partition_file(image, "/.singularity.d/Singularity")
