@@ -1,0 +1,68 @@
+"""Runs cells in a real IPython kernel with the jupytainer extension loaded, and prints
+every message the kernel sent for each, as JSON. The magics tests run it as root or as the
+unprivileged user, so the kernel (and the containers it starts) run as that identity.
+
+    python magics_driver.py STEPS_JSON
+
+STEPS_JSON is a list of steps: {"code": ...} executes a cell ({"interrupt_on": TEXT} also
+interrupts the kernel once TEXT has appeared in its output), {"complete": CODE} asks for
+completions at the end of CODE. The kernel is the local `python3` kernel of this Python,
+started in the current directory.
+"""
+
+import json
+import sys
+
+from jupyter_client.manager import start_new_kernel
+
+TIMEOUT = 600
+
+
+def execute(manager, client, step: dict) -> dict:
+    """Run one cell; its iopub messages in arrival order, and its reply."""
+    msg_id = client.execute(step["code"])
+    messages, interrupted = [], False
+    while True:
+        message = client.get_iopub_msg(timeout=TIMEOUT)
+        if message["parent_header"].get("msg_id") != msg_id:
+            continue
+        messages.append(_plain(message))
+        text = message["content"].get("text", "")
+        if step.get("interrupt_on") and step["interrupt_on"] in text and not interrupted:
+            manager.interrupt_kernel()
+            interrupted = True
+        if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
+            break
+    reply = client.get_shell_msg(timeout=TIMEOUT)
+    return {"messages": messages, "reply": _plain(reply)}
+
+
+def complete(client, code: str) -> dict:
+    client.complete(code, len(code))
+    reply = client.get_shell_msg(timeout=TIMEOUT)
+    return {"matches": reply["content"]["matches"]}
+
+
+def _plain(message: dict) -> dict:
+    return {"msg_type": message["msg_type"], "content": message["content"],
+            "date": message["header"]["date"].isoformat()}
+
+
+def main() -> None:
+    steps = json.loads(open(sys.argv[1]).read())
+    manager, client = start_new_kernel(kernel_name="python3", startup_timeout=TIMEOUT)
+    try:
+        results = []
+        for step in [{"code": "%load_ext jupytainer"}, *steps]:
+            if "complete" in step:
+                results.append(complete(client, step["complete"]))
+            else:
+                results.append(execute(manager, client, step))
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    print(json.dumps(results[1:]))
+
+
+if __name__ == "__main__":
+    main()
