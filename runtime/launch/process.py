@@ -47,13 +47,15 @@ class ContainerProcess:
 
 def start_container(image: str | Path, action: str, args: list[str],
                     options: ContainerOptions, *, stdin=None, stdout=None, stderr=None,
-                    cwd: str | Path | None = None) -> ContainerProcess:
+                    cwd: str | Path | None = None,
+                    pass_fds: tuple[int, ...] = ()) -> ContainerProcess:
     """Start action in image; returns once the payload runs, without waiting for it to end.
     Raises JupytainerError when the container cannot start.
 
     stdin/stdout/stderr are as for subprocess.Popen. The container starts from
     options.host_env (default: this process's environment) and in cwd (default: this
-    process's working directory).
+    process's working directory). The descriptors in pass_fds stay open in the payload,
+    under the same numbers.
     """
     from jupytainer.runtime.image import resolve_image
 
@@ -65,7 +67,7 @@ def start_container(image: str | Path, action: str, args: list[str],
     try:
         popen = _popen_from_a_lasting_thread(
             [sys.executable, "-m", "jupytainer.runtime.launch", request],
-            stdin=stdin, stdout=stdout, stderr=stderr, cwd=cwd, pass_fds=(writer,),
+            stdin=stdin, stdout=stdout, stderr=stderr, cwd=cwd, pass_fds=(writer, *pass_fds),
             env=options.host_env)
     finally:
         os.close(writer)
