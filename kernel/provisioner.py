@@ -6,12 +6,11 @@ A kernelspec selects it with `metadata.kernel_provisioner = {"provisioner_name":
 """
 
 import asyncio
-import functools
 import os
 import signal
 import socket
+import subprocess
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from jupyter_client.connect import KernelConnectionInfo
@@ -29,12 +28,6 @@ from jupytainer.runtime.launch import ContainerOptions, start_container
 
 # How often a starting kernel is checked for having opened its ports or ended.
 STARTUP_POLL = 0.02
-
-# The launcher dies with the thread that started it (so that no container outlives the
-# server): launches run in these threads, which live as long as the process, never in an
-# event loop's executor, which a caller may shut down while its kernels still run.
-_LAUNCH_THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="jupytainer-launch")
-
 
 class ContainerProvisioner(LocalProvisioner):
     """Runs the kernel in a container: one launcher process per kernel, whose init passes
@@ -100,17 +93,17 @@ class ContainerProvisioner(LocalProvisioner):
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         """Start the kernel's container and return once the kernel has opened its ports;
         raise, with one sentence saying why, if it ends first."""
-        argv = connection.kernel_argv(self.kernel_argv)
         options = self._container_options(kwargs.get("env") or dict(os.environ))
         reader, writer = os.pipe2(os.O_CLOEXEC)
         self._stderr = StderrTail(os.fdopen(reader, "rb"), self.image)
         try:
             with connection.connection_file_descriptor(self.connection_info) as descriptor:
+                argv = connection.kernel_argv(self.kernel_argv, descriptor)
                 # Mounting the image may take a while: keep the server's event loop free.
-                self.process = await asyncio.get_running_loop().run_in_executor(
-                    _LAUNCH_THREADS, functools.partial(
-                        start_container, self.image, "exec", argv, options,
-                        stdin=descriptor, stderr=writer, cwd=kwargs.get("cwd")))
+                self.process = await asyncio.to_thread(
+                    start_container, self.image, "exec", argv, options,
+                    stdin=subprocess.DEVNULL, stderr=writer, cwd=kwargs.get("cwd"),
+                    pass_fds=(descriptor,))
         finally:
             os.close(writer)
         self.pid = self.process.pid

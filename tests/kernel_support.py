@@ -55,8 +55,8 @@ class KernelSetup:
 
 
 def _orphans() -> list[str]:
-    """Kernel launchers (and the containers' inits, their forks), kernels started with a
-    connection file on stdin, and FUSE daemons, whose parent has gone."""
+    """Kernel launchers (and the containers' inits, their forks), kernels reading their
+    connection file from an inherited descriptor, and FUSE daemons, whose parent has gone."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -66,7 +66,7 @@ def _orphans() -> list[str]:
                 parent = handle.read().rsplit(")", 1)[1].split()[1]
         except (OSError, IndexError):
             continue
-        kernel = "/proc/self/fd/0" in command and (
+        kernel = "/proc/self/fd/" in command and (
             "jupytainer.runtime.launch" in command or "ipykernel_launcher" in command)
         if parent == "1" and (kernel or "squashfuse" in command):
             found.append(f"process {pid}: {command[:200]}")
