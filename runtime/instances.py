@@ -11,6 +11,10 @@ An entry whose processes are gone (or whose pids now belong to others) is a ghos
 listing deletes it, and its name can be used again.
 """
 
+# Limitation: Apptainer's --boot, --sharens, `instance list --user` and network setup
+# (the IP column stays empty) are not implemented; liveness is told by pid and start time,
+# not by Apptainer's process title "Apptainer instance: ...".
+
 import fcntl
 import fnmatch
 import json

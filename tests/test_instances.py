@@ -119,7 +119,9 @@ def test_stop_escalates_when_the_startscript_ignores_sigint(identity, service_im
 def test_stop_signal_and_force(identity, service_image):
     first = start(identity, service_image, "term-me", "sh", "-c",
                   "trap 'echo got TERM; exit 0' TERM; while :; do sleep 1; done")
-    second = start(identity, service_image, "force-me")
+    second = start(identity, service_image, "force-me",
+                   flags=["--pid-file", identity.workdir / "force-me.pid"])
+    assert (identity.workdir / "force-me.pid").read_text() == f"{second['pid']}\n"
     assert stop(identity, "--signal", "SIGTERM", "term-me").returncode == 0
     assert stop(identity, "--force", "force-me").returncode == 0
     assert not alive(first["pid"]) and not alive(second["pid"])

@@ -45,6 +45,13 @@ def test_image_that_cannot_start_leaves_no_entry(identity, images):
     assert not list((identity.workdir / "config").glob("instances/app/*/*/*"))
 
 
+def test_pid_file_that_cannot_be_written(identity, service_image):
+    result = jupytainer(identity, "instance", "start", "--pid-file", "/proc/no/such.pid",
+                        service_image, "x")
+    assert_one_fatal_line(result, "cannot write the PID file /proc/no/such.pid")
+    assert not list((identity.workdir / "config").glob("instances/app/*/*/*"))
+
+
 def test_duplicate_name(identity, service_image):
     first = jupytainer(identity, "instance", "start", service_image, "twin")
     assert first.returncode == 0, first.stderr

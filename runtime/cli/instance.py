@@ -17,6 +17,7 @@ def configure(parser: argparse.ArgumentParser, verb: str) -> None:
         starter = commands.add_parser(command, help=f"start an instance running the "
                                       f"image's {script}")
         add_runtime_flags(starter)
+        starter.add_argument("--pid-file", help="write the instance's PID to this file")
         starter.add_argument("image", help="a SIF image or a sandbox directory")
         starter.add_argument("name", help="the instance's name (letters, digits, . _ -)")
         starter.add_argument("args", nargs=argparse.REMAINDER,
@@ -46,9 +47,23 @@ def _start(args: argparse.Namespace) -> int:
     from jupytainer.runtime.cli.actions import options_from
     from jupytainer.runtime.instances import start_instance
 
-    start_instance(args.image, args.name, args.args, options_from(args), action=args.command)
+    pid_file = _open_pid_file(args.pid_file) if args.pid_file else None
+    instance = start_instance(args.image, args.name, args.args, options_from(args),
+                              action=args.command)
+    if pid_file is not None:
+        with pid_file:
+            pid_file.write(f"{instance.pid}\n")
     log.info("instance started successfully")
     return 0
+
+
+def _open_pid_file(path: str):
+    """Opened before the start, so that a path that cannot be written starts nothing."""
+    try:
+        return open(path, "w")
+    except OSError as failure:
+        raise JupytainerError(f"cannot write the PID file {path}: {failure.strerror}: "
+                              "choose another --pid-file") from None
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -26,6 +26,10 @@ NAMESPACES = (("user", sc.CLONE_NEWUSER), ("ipc", sc.CLONE_NEWIPC), ("uts", sc.C
 def join(init: int, image: str, action: str, args: list[str],
          options: ContainerOptions) -> int:
     """Run action in the instance whose init has pid init; the payload's exit status."""
+    # Limitation: the environment comes from this command's flags, not from those the
+    # instance was started with (--cleanenv, --env ... are not remembered); and a pid
+    # reused between the caller's liveness check and the opening of its namespaces would
+    # be joined (the window is a few system calls long).
     host_env = dict(os.environ if options.host_env is None else options.host_env)
     plan = make_plan(resolve_image(image), action, args, options, host_env)
     _enter(_open_namespaces(init))
