@@ -14,6 +14,7 @@ can name the hook in their configuration: `ContentsManager.pre_save_hook =
 import hashlib
 import json
 import os
+import sys
 import tempfile
 import threading
 from typing import Any
@@ -143,7 +144,9 @@ def record_kernel_start(notebook: str, provisioner: Any) -> None:
                if value and value != DEFAULT_KERNEL_ARGV}
     _hook_into_server()
     path = _record_path(notebook)
-    writer = threading.Thread(target=_record, name="jupytainer-pin", daemon=True,
+    # Not a daemon: a server that stops right after the kernel started still finishes
+    # the record before it exits.
+    writer = threading.Thread(target=_record, name="jupytainer-pin",
                               args=(path, notebook, _kernel_name(provisioner), image, options))
     _recording[path] = writer
     writer.start()
@@ -195,11 +198,9 @@ def pre_save_hook(model: dict, path: str, contents_manager: Any, **kwargs: Any) 
 def _hook_into_server() -> None:
     """Register the save hook with the contents manager of the Jupyter server running in
     this process, once; outside a server (nbclient, jupyter execute) there is none."""
-    try:
-        from jupyter_server.serverapp import ServerApp
-    except ImportError:
-        return
-    if not ServerApp.initialized():
+    server_module = sys.modules.get("jupyter_server.serverapp")
+    ServerApp = getattr(server_module, "ServerApp", None)
+    if ServerApp is None or not ServerApp.initialized():
         return
     manager = getattr(ServerApp.instance(), "contents_manager", None)
     register = getattr(manager, "register_pre_save_hook", None)
