@@ -162,3 +162,18 @@ def test_ten_instances_started_at_once_all_run_and_all_stop(identity, service_im
     assert len(stopped.stderr.splitlines()) == 10
     assert [pid for namespace in namespaces for pid in processes_in(namespace)] == []
     assert listed(identity) == {}
+
+
+def test_joined_commands_share_every_namespace_of_the_instance(identity, service_image):
+    state = start(identity, service_image, "spaces",
+                  flags=["--fakeroot", "--hostname", "svc", "--net", "--ipc"])
+    kinds = ["user", "mnt", "pid", "uts", "ipc", "net"]
+    joined = identity.jupytainer("exec", "instance://spaces", "sh", "-c",
+                                 "hostname; id -u; for k in " + " ".join(kinds) +
+                                 "; do readlink /proc/self/ns/$k; done",
+                                 env=config_env(identity))
+    assert joined.returncode == 0, joined.stderr
+    lines = joined.stdout.splitlines()
+    assert lines[:2] == ["svc", "0"]
+    assert lines[2:] == [os.readlink(f"/proc/{state['pid']}/ns/{kind}") for kind in kinds]
+    assert stop(identity, "spaces").returncode == 0
