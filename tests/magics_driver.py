@@ -33,14 +33,21 @@ def execute(manager, client, step: dict) -> dict:
             interrupted = True
         if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
             break
-    reply = client.get_shell_msg(timeout=TIMEOUT)
-    return {"messages": messages, "reply": _plain(reply)}
+    return {"messages": messages, "reply": _plain(_reply(client, msg_id))}
 
 
 def complete(client, code: str) -> dict:
-    client.complete(code, len(code))
-    reply = client.get_shell_msg(timeout=TIMEOUT)
+    reply = _reply(client, client.complete(code, len(code)))
     return {"matches": reply["content"]["matches"]}
+
+
+def _reply(client, msg_id: str) -> dict:
+    """The reply to msg_id, skipping replies to earlier requests (such as the extra
+    kernel_info replies of the start)."""
+    while True:
+        reply = client.get_shell_msg(timeout=TIMEOUT)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply
 
 
 def _plain(message: dict) -> dict:

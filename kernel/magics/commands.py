@@ -91,7 +91,8 @@ class ContainerMagics(Magics):
         Verbs: exec, run, test, inspect, run-help (as `jupytainer VERB`);
         instance start|stop|list ... (as `jupytainer instance`);
         kernel IMAGE [--name NAME] [--display-name TEXT] [runtime flags] (installs a
-        Jupyter kernel that runs in IMAGE, as `jupytainer kernel install`).
+        Jupyter kernel that runs in IMAGE, as `jupytainer kernel install`; for this user
+        unless --sys-prefix or --prefix DIR says otherwise).
 
         $name and {expression} are expanded as in shell escapes. Output is streamed;
         `x = %container exec IMAGE cmd` captures the standard output as a list of lines
@@ -106,7 +107,7 @@ class ContainerMagics(Magics):
                              "%container exec IMAGE COMMAND...")
         if words[0] != "instance":
             _require_image(words, "%container")
-        argv = [*LINE_VERBS[words[0]], *words[1:]]
+        argv = [*LINE_VERBS[words[0]], *words[1:], *_kernel_destination(words)]
         outcome = run_streaming(jupytainer_command(*argv), f"{words[0]}", capture=capture)
         _check(outcome, words)
         return SList(outcome.stdout.splitlines()) if capture else None
@@ -122,6 +123,12 @@ def _split(line: str) -> list[str]:
 def _require_image(words: list[str], magic: str) -> None:
     if not [word for word in words[1:] if not word.startswith("-")]:
         raise UsageError(f"{magic} {words[0]} needs an image: {magic} {words[0]} [flags] IMAGE")
+
+
+def _kernel_destination(words: list[str]) -> list[str]:
+    """A kernel installed from a notebook is the user's, unless a destination is given."""
+    chosen = {"--user", "--sys-prefix", "--prefix"} & {word.split("=")[0] for word in words}
+    return ["--user"] if words[0] == "kernel" and not chosen else []
 
 
 def _build_cell(cell: str, words: list[str]) -> None:
