@@ -31,9 +31,11 @@ class Cell:
 
     @property
     def error(self) -> dict:
-        """ename, evalue and traceback of the cell's error, or {} when it had none."""
-        found = [m["content"] for m in self.messages if m["msg_type"] == "error"]
-        return found[0] if found else {}
+        """ename, evalue and traceback of the cell's error, from its reply (a UsageError
+        has no error message, only a line on stderr), or {} when it had none."""
+        content = self.reply["content"]
+        return {key: content[key] for key in ("ename", "evalue", "traceback")} \
+            if content["status"] == "error" else {}
 
     @property
     def result(self) -> str:

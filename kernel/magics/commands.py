@@ -136,16 +136,20 @@ def _build_cell(cell: str, words: list[str]) -> None:
         raise UsageError("%%apptainer build needs a target last: "
                          "%%apptainer build [flags] TARGET.sif")
     with _cell_file(cell, ".def") as definition:
-        _build([*words, definition], Path(words[-1]))
+        _build([*words, definition], Path(words[-1]), shown={definition: "the cell"})
 
 
-def _build(args: list[str], target: Path) -> None:
-    """Build (args end with the target and the definition), then say what was made."""
+def _build(args: list[str], target: Path, shown: dict[str, str] | None = None) -> None:
+    """Build (args end with the target and the definition), then say what was made.
+    shown renames paths in an error message (a temporary file is 'the cell')."""
     started = time.monotonic()
     outcome = run_streaming(jupytainer_command("build", *args), f"the build of {target}")
     if outcome.status != 0:
-        raise MagicError(outcome.fatal or f"the build of {target} failed "
-                         f"(exit status {outcome.status})")
+        message = outcome.fatal or f"the build of {target} failed (exit status " \
+            f"{outcome.status})"
+        for path, name in (shown or {}).items():
+            message = message.replace(path, name)
+        raise MagicError(message)
     print(f"Built {target}: {_size(target)} in {time.monotonic() - started:.1f} s", flush=True)
 
 
