@@ -2,12 +2,12 @@
 every message the kernel sent for each, as JSON. The magics tests run it as root or as the
 unprivileged user, so the kernel (and the containers it starts) run as that identity.
 
-    python magics_driver.py STEPS_JSON
+    python magics_driver.py STEPS_JSON [--no-load-ext]
 
 STEPS_JSON is a list of steps: {"code": ...} executes a cell ({"interrupt_on": TEXT} also
 interrupts the kernel once TEXT has appeared in its output), {"complete": CODE} asks for
 completions at the end of CODE. The kernel is the local `python3` kernel of this Python,
-started in the current directory.
+started in the current directory. Unless --no-load-ext, `%load_ext jupytainer` runs first.
 """
 
 import json
@@ -60,7 +60,8 @@ def main() -> None:
     manager, client = start_new_kernel(kernel_name="python3", startup_timeout=TIMEOUT)
     try:
         results = []
-        for step in [{"code": "%load_ext jupytainer"}, *steps]:
+        load = [] if "--no-load-ext" in sys.argv else [{"code": "%load_ext jupytainer"}]
+        for step in [*load, *steps]:
             if "complete" in step:
                 results.append(complete(client, step["complete"]))
             else:
@@ -68,7 +69,7 @@ def main() -> None:
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
-    print(json.dumps(results[1:]))
+    print(json.dumps(results[len(load):]))
 
 
 if __name__ == "__main__":

@@ -48,15 +48,17 @@ class Cell:
                        if m["msg_type"] == "stream" and m["content"]["name"] == name)
 
 
-def run_cells(identity, *steps: str | dict, env: dict[str, str] | None = None
-              ) -> list:
-    """Run the steps (a string is a cell's code) in a fresh kernel in identity's workdir:
-    a Cell for each cell, the list of matches for each completion."""
+def run_cells(identity, *steps: str | dict, env: dict[str, str] | None = None,
+              load_ext: bool = True) -> list:
+    """Run the steps (a string is a cell's code) in a fresh kernel in identity's workdir,
+    after `%load_ext jupytainer` unless not load_ext: a Cell for each cell, the list of
+    matches for each completion."""
     plan = [{"code": step} if isinstance(step, str) else step for step in steps]
     plan_file = identity.workdir / "steps.json"
     plan_file.write_text(json.dumps(plan))
     identity.make_owned(plan_file)
-    result = identity.run([sys.executable, DRIVER, plan_file], env=env, timeout=900)
+    flags = [] if load_ext else ["--no-load-ext"]
+    result = identity.run([sys.executable, DRIVER, plan_file, *flags], env=env, timeout=900)
     assert result.returncode == 0, result.stderr[-4000:]
     return [Cell(r["messages"], r["reply"]) if "reply" in r else r["matches"]
             for r in json.loads(result.stdout)]
