@@ -21,6 +21,15 @@ def test_exec_captures_its_output_lines_when_assigned(identity, images):
 
 
 @pytest.mark.slow
+def test_exec_streams_each_line_when_the_command_prints_it(identity, images):
+    [cell] = run_cells(identity, f"%container exec {images.sif} sh -c "
+                       "'echo early; sleep 1; echo late'")
+
+    texts = [m["content"]["text"] for m in cell.messages if m["msg_type"] == "stream"]
+    assert texts == ["early\n", "late\n"]
+
+
+@pytest.mark.slow
 def test_exec_expands_python_variables_and_expressions(identity, images):
     _, cell = run_cells(identity, f"image = {str(images.sif)!r}\nword = 'hello there'",
                         "%container exec $image echo $word {6 * 7}")

@@ -23,6 +23,8 @@ def load_ipython_extension(ipython) -> None:
 
 
 def unload_ipython_extension(ipython) -> None:
-    """Stop marking assignments; IPython keeps registered magics until it restarts."""
+    """Stop marking assignments."""
+    # Limitation: IPython has no call to unregister magics or completers, so they stay
+    # until the kernel restarts (as with most extensions).
     if mark_captures in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.remove(mark_captures)

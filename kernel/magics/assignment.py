@@ -10,9 +10,14 @@ import re
 
 from jupytainer.kernel.magics.commands import CAPTURE
 
+# Limitation: only an assignment on the magic's own line is seen (`x = %container ...`,
+# `a, b = ...`); a magic called inside an expression cannot know it is captured.
 ASSIGNED = re.compile(r"^(\s*[\w.,\s\[\]()*]+?\s*=\s*%container)(\s)")
 
 
 def mark_captures(lines: list[str]) -> list[str]:
-    """IPython's cleanup transform: the cell's lines, with assigned %container calls marked."""
+    """IPython's cleanup transform: the cell's lines, with assigned %container calls marked
+    (not in a cell magic's body, which is text for that magic)."""
+    if lines and lines[0].lstrip().startswith("%%"):
+        return lines
     return [ASSIGNED.sub(rf"\1 {CAPTURE}\2", line, count=1) for line in lines]

@@ -43,7 +43,9 @@ class ContainerMagics(Magics):
             the cell is the standard input of the command, the runscript or the shell
             (so `%%apptainer shell IMAGE` runs the cell as a shell script in IMAGE).
 
-        A failure raises MagicError with a one-line message; Ctrl-C stops the child.
+        $name and {expression} in this line are expanded ($$ is a literal $); the cell
+        is not. A failure raises MagicError with a one-line message; an interrupt stops
+        the child.
         """
         words = _split(line)
         if not words or words[0] not in CELL_VERBS:
@@ -65,7 +67,8 @@ class ContainerMagics(Magics):
         Save the cell as NAME.def in the working directory and build NAME.sif from it.
         Running the cell again reuses NAME.sif when nothing that decides the image changed:
         the definition, the build flags and the files its %files sections copy (the key is
-        kept in NAME.sif.build.json). --force rebuilds anyway.
+        kept in NAME.sif.build.json). --force rebuilds anyway. The line is expanded as
+        for %%apptainer: `%%def tool --build-arg base=$base`.
         """
         words = _split(line)
         if not words or words[0].startswith("-"):
@@ -97,7 +100,7 @@ class ContainerMagics(Magics):
         $name and {expression} are expanded as in shell escapes. Output is streamed;
         `x = %container exec IMAGE cmd` captures the standard output as a list of lines
         (an SList, as `x = !cmd` does) instead of showing it. A command that fails raises
-        MagicError with a one-line message.
+        MagicError with a one-line message (captured or not: a notebook stops there).
         """
         words = _split(line)
         capture = words[:1] == [CAPTURE]

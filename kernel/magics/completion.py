@@ -40,6 +40,7 @@ def flags(verb: str, earlier: list[str]) -> list[str]:
         return []
     for word in [*argv[1:], *earlier[:1]]:
         parser = _subparsers(parser).get(word, parser)
+    # argparse lists a parser's options only in its private _actions.
     return sorted(option for action in parser._actions for option in action.option_strings)
 
 
