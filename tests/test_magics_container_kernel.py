@@ -28,5 +28,4 @@ def test_the_magics_work_in_a_container_kernel(identity):
     executable, listing = answer["output"].split("\n", 1)
     assert executable == "/usr/bin/python3"
     assert json.loads(listing) == {"instances": []}
-
     assert setup.leftovers() == []
