@@ -5,13 +5,15 @@ unprivileged user, so the kernel (and the containers it starts) run as that iden
     python magics_driver.py STEPS_JSON [--no-load-ext]
 
 STEPS_JSON is a list of steps: {"code": ...} executes a cell ({"interrupt_on": TEXT} also
-interrupts the kernel once TEXT has appeared in its output), {"complete": CODE} asks for
+interrupts the kernel once TEXT has appeared in its output, {"touch_on": [TEXT, PATH]}
+creates the file PATH then), {"complete": CODE} asks for
 completions at the end of CODE. The kernel is the local `python3` kernel of this Python,
 started in the current directory. Unless --no-load-ext, `%load_ext jupytainer` runs first.
 """
 
 import json
 import sys
+from pathlib import Path
 
 from jupyter_client.manager import start_new_kernel
 
@@ -22,6 +24,7 @@ def execute(manager, client, step: dict) -> dict:
     """Run one cell; its iopub messages in arrival order, and its reply."""
     msg_id = client.execute(step["code"])
     messages, interrupted = [], False
+    touch_text, touch_path = step.get("touch_on", [None, None])
     while True:
         message = client.get_iopub_msg(timeout=TIMEOUT)
         if message["parent_header"].get("msg_id") != msg_id:
@@ -31,6 +34,8 @@ def execute(manager, client, step: dict) -> dict:
         if step.get("interrupt_on") and step["interrupt_on"] in text and not interrupted:
             manager.interrupt_kernel()
             interrupted = True
+        if touch_text and touch_text in text:
+            Path(touch_path).touch()
         if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
             break
     return {"messages": messages, "reply": _plain(_reply(client, msg_id))}

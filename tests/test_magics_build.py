@@ -8,7 +8,9 @@ from datetime import datetime
 import pytest
 from magics_support import busybox, run_cells
 
-SLOW_POST = busybox("%post\n    echo post-begins\n    sleep 1\n    echo post-ends\n")
+# %post prints, then waits for the test to see that line in the cell's output.
+WAITING_POST = busybox("%post\n    echo post-begins\n"
+                       "    while [ ! -e /mnt/go ]; do sleep 0.1; done\n    echo post-ends\n")
 
 
 def _first(cell, text: str) -> dict:
@@ -17,7 +19,10 @@ def _first(cell, text: str) -> dict:
 
 @pytest.mark.slow
 def test_a_build_cell_streams_its_log_before_the_build_ends(identity):
-    [cell] = run_cells(identity, f"%%apptainer build streamed.sif\n{SLOW_POST}")
+    signal = identity.make_owned(_directory(identity.workdir / "signal"))
+    build = f"%%apptainer build --bind {signal}:/mnt streamed.sif\n{WAITING_POST}"
+
+    [cell] = run_cells(identity, {"code": build, "touch_on": ["post-begins", f"{signal}/go"]})
 
     assert cell.status == "ok", cell.error
     begins, ends = _first(cell, "post-begins"), _first(cell, "post-ends")
@@ -44,6 +49,11 @@ def test_a_failing_build_raises_one_line_naming_the_failure(identity):
     assert "about-to-fail" in cell.stderr + cell.stdout
     assert "FATAL" not in cell.stderr
     assert not (identity.workdir / "broken.sif").exists()
+
+
+def _directory(path):
+    path.mkdir()
+    return path
 
 
 def _def_cell(body: str = "", flags: str = "") -> str:

@@ -22,8 +22,11 @@ def test_exec_captures_its_output_lines_when_assigned(identity, images):
 
 @pytest.mark.slow
 def test_exec_streams_each_line_when_the_command_prints_it(identity, images):
-    [cell] = run_cells(identity, f"%container exec {images.sif} sh -c "
-                       "'echo early; sleep 1; echo late'")
+    go = identity.workdir / "go"
+    waits = f"'echo early; while [ ! -e {go} ]; do sleep 0.1; done; echo late'"
+
+    [cell] = run_cells(identity, {"code": f"%container exec {images.sif} sh -c {waits}",
+                                  "touch_on": ["early", str(go)]})
 
     texts = [m["content"]["text"] for m in cell.messages if m["msg_type"] == "stream"]
     assert texts == ["early\n", "late\n"]
