@@ -96,10 +96,12 @@ def test_kernel_installs_a_kernelspec_for_an_image(identity, images):
 
 def test_completion_offers_verbs_flags_and_image_paths(identity, images):
     image_dir = str(images.sif.parent)
-    verbs, flags, paths, cell_verbs, instance, def_flags = run_cells(
+    (identity.workdir / "analysis.def").write_text("Bootstrap: scratch\n")
+    verbs, flags, paths, cell_verbs, instance, def_flags, def_names = run_cells(
         identity, {"complete": "%container ex"}, {"complete": "%container exec --clean"},
         {"complete": f"%container exec {image_dir}/busy"}, {"complete": "%%apptainer b"},
-        {"complete": "%container instance st"}, {"complete": "%%def tool --build-a"})
+        {"complete": "%container instance st"}, {"complete": "%%def tool --build-a"},
+        {"complete": "%%def ana"})
 
     assert "exec" in verbs
     assert "--cleanenv" in flags
@@ -108,6 +110,7 @@ def test_completion_offers_verbs_flags_and_image_paths(identity, images):
     assert "build" in cell_verbs
     assert {"start", "stop"} <= set(instance)
     assert {"--build-arg", "--build-arg-file"} <= set(def_flags)
+    assert def_names == ["analysis"]
 
 
 def test_help_lists_the_verbs(identity):

@@ -27,7 +27,7 @@ def test_usage_mistakes_say_how_the_magic_is_written(identity):
         "%%apptainer build\nBootstrap: scratch\n",
         "%%apptainer build --force\nBootstrap: scratch\n",
         "%%def\nBootstrap: scratch\n", "%%def --force tool\nBootstrap: scratch\n",
-        "%container kernel")
+        "%container kernel", "%container shell x.sif")
 
     messages = [_one_line(cell, "UsageError") for cell in cells]
     assert "%container takes one of exec, run, test" in messages[0]
@@ -38,6 +38,7 @@ def test_usage_mistakes_say_how_the_magic_is_written(identity):
     assert "needs a target last" in messages[7] and "needs a target last" in messages[8]
     assert "%%def needs a name first" in messages[9] and "%%def needs" in messages[10]
     assert "%container kernel needs an image" in messages[11]
+    assert "%%apptainer shell IMAGE" in messages[12]
 
 
 @pytest.mark.slow

@@ -105,6 +105,9 @@ class ContainerMagics(Magics):
         words = _split(line)
         capture = words[:1] == [CAPTURE]
         words = words[1:] if capture else words
+        if words[:1] == ["shell"]:
+            raise UsageError("a kernel has no terminal for an interactive shell: write the "
+                             "commands in a cell under %%apptainer shell IMAGE")
         if not words or words[0] not in LINE_VERBS:
             raise UsageError(f"%container takes one of {', '.join(LINE_VERBS)}: "
                              "%container exec IMAGE COMMAND...")

@@ -22,6 +22,8 @@ def complete(shell, event) -> list[str]:
     typed = words[-1]
     if verbs and len(words) == 2:
         return [verb for verb in verbs if verb.startswith(typed)]
+    if words[0] == "%%def" and len(words) == 2:
+        return definition_names(typed)
     verb = "build" if words[0] == "%%def" else words[1] if len(words) > 1 else ""
     if typed.startswith("-"):
         return [flag for flag in flags(verb, words[2:-1]) if flag.startswith(typed)]
@@ -42,6 +44,11 @@ def flags(verb: str, earlier: list[str]) -> list[str]:
         parser = _subparsers(parser).get(word, parser)
     # argparse lists a parser's options only in its private _actions.
     return sorted(option for action in parser._actions for option in action.option_strings)
+
+
+def definition_names(typed: str) -> list[str]:
+    """The names of the definition files here, as %%def takes them (without .def)."""
+    return sorted(path.removesuffix(".def") for path in glob.glob(typed + "*.def"))
 
 
 def image_paths(typed: str) -> list[str]:
