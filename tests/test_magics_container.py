@@ -69,12 +69,12 @@ def test_an_instance_is_started_listed_and_stopped(identity, service_image):
 
     started, listed, stopped, after = run_cells(
         identity, f"%container instance start {service_image} magicsvc",
-        "names = %container instance list --json",
+        "running = %container instance list --json\nprint(running.n)",
         "%container instance stop magicsvc",
         "left = %container instance list --json\nprint(left.n)", env=env)
 
     assert started.status == "ok", started.error
-    assert listed.status == "ok", listed.error
+    assert [i["instance"] for i in json.loads(listed.stdout)["instances"]] == ["magicsvc"]
     assert stopped.status == "ok", stopped.error
     assert json.loads(after.stdout)["instances"] == []
 
