@@ -51,6 +51,15 @@ def test_a_failing_build_raises_one_line_naming_the_failure(identity):
     assert not (identity.workdir / "broken.sif").exists()
 
 
+@pytest.mark.slow
+def test_a_build_cell_can_make_a_sandbox(identity):
+    [cell] = run_cells(identity, "%%apptainer build --sandbox tree\n" + busybox())
+
+    assert cell.status == "ok", cell.error
+    assert "Built tree: a sandbox directory in " in cell.stdout
+    assert (identity.workdir / "tree" / "bin" / "busybox").is_file()
+
+
 def _directory(path):
     path.mkdir()
     return path
