@@ -25,7 +25,7 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from jupytainer.runtime.errors import JupytainerError
@@ -75,7 +75,7 @@ def start_instance(image: str | os.PathLike, name: str, args: list[str] = (),
 
     check_name(name)
     image_path = resolve_image(image).path
-    options = replace(options or ContainerOptions(), instance=name)
+    options = (options or ContainerOptions()).replace(instance=name)
     log_out, log_err = _log_paths(name)
     with _reserved(name):
         launcher, init = start_detached(image_path, action, list(args), options,

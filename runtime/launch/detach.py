@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import asdict
 
 from jupytainer.runtime.errors import JupytainerError
 from jupytainer.runtime.launch.options import ContainerOptions
@@ -22,7 +21,7 @@ def start_detached(image: str, action: str, args: list[str], options: ContainerO
     """
     reader, writer = os.pipe()
     request = json.dumps({"image": image, "action": action, "args": list(args),
-                          "options": asdict(options), "report_fd": writer, "detach": True})
+                          "options": options.as_dict(), "report_fd": writer, "detach": True})
     try:
         with open(stdout_path, "ab") as out, open(stderr_path, "ab") as err:
             intermediate = subprocess.Popen(

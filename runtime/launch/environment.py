@@ -11,12 +11,12 @@ command and environment to exec for them instead.
 """
 
 import os
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+# collections.abc's own module, which os has loaded already (collections would cost ~1 ms).
+from _collections_abc import Mapping
 
 from jupytainer.runtime import log
 from jupytainer.runtime.errors import JupytainerError
+from jupytainer.runtime.record import Record
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CONTAINER_SHELL = "/bin/sh"
@@ -48,29 +48,33 @@ _ALWAYS_FORWARDED = frozenset({"TERM", "http_proxy", "HTTP_PROXY", "https_proxy"
 # Set by the shell that evaluates an env file, not by the file.
 _SHELL_OWNED = frozenset({"EUID", "GID", "HOME", "IFS", "OPTIND", "PWD", "UID", "OLDPWD",
                           "SHLVL", "_"})
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Set only once an env file has been read to its end.
 _COMPLETED = "__jupytainer_env_file_completed"
 _ACTION_SCRIPT = os.path.join(os.path.dirname(__file__), "action.sh")
 
 
-@dataclass
-class EnvironmentRequest:
+class EnvironmentRequest(Record):
     """What the command line asked for that shapes the container's environment."""
 
     cleanenv: bool = False
-    env: dict[str, str] = field(default_factory=dict)
-    env_files: list[str] = field(default_factory=list)
-    no_env: list[str] = field(default_factory=list)
+    env: dict[str, str] = {}
+    env_files: list[str] = []
+    no_env: list[str] = []
     home_dest: str = "/root"
     image_path: str = ""
-    binds: list[str] = field(default_factory=list)
+    binds: list[str] = []
     instance: str | None = None
     app: str | None = None
     shell: str | None = None
     no_eval: bool = False
     # The container command's arguments: an env file sees them as "$@".
-    args: list[str] = field(default_factory=list)
+    args: list[str] = []
+
+
+def _is_name(word: str) -> bool:
+    """Whether word is a shell variable name: ASCII letters, digits and _, not starting
+    with a digit (what an ASCII Python identifier is)."""
+    return word.isascii() and word.isidentifier()
 
 
 def compose_environment(host_env: Mapping[str, str],
@@ -91,7 +95,7 @@ def compose_environment(host_env: Mapping[str, str],
     environment["PATH"] = DEFAULT_PATH
     environment.update(runtime_variables(request))
 
-    names = sorted(name for name in environment if _NAME.match(name))
+    names = sorted(name for name in environment if _is_name(name))
     environment[NAMES_VARIABLE] = " ".join(names)
     environment[INJECT_VARIABLE] = inject_script(overrides, request.no_eval)
     environment[LOG_LEVEL_VARIABLE] = str(log.level)
@@ -135,7 +139,7 @@ def override_map(launcher_env: Mapping[str, str]) -> dict[str, str]:
                 log.warning(f"Overriding {name} environment variable with {prefixed} "
                             "is not permitted")
                 continue
-            if not _NAME.match(name):
+            if not _is_name(name):
                 log.warning(f"Ignored environment variable {prefixed}: {name} is not a valid "
                             "variable name")
                 continue
@@ -254,7 +258,7 @@ def evaluate_env_file(path: str, host_env: Mapping[str, str],
     visible = dict(host_env)
     visible["APPTAINER_IMAGE"] = visible["SINGULARITY_IMAGE"] = request.image_path
     prelude = "".join(f"{name}={single_quoted(value)}\n" for name, value in visible.items()
-                      if _NAME.match(name) and name not in _SHELL_OWNED)
+                      if _is_name(name) and name not in _SHELL_OWNED)
     lister = shutil.which("env", path=DEFAULT_PATH) or "env"
     # What the file prints must not mix with the listing of what it set.
     script = (f'{prelude}set -a\n. "$0" >&2\nset +a\n'
@@ -281,7 +285,7 @@ def _parse_env_listing(listing: bytes) -> dict[str, str]:
     variables = {}
     for entry in listing.decode(errors="surrogateescape").split("\0"):
         name, equals, value = entry.partition("=")
-        if equals and _NAME.match(name) and name not in _SHELL_OWNED:
+        if equals and _is_name(name) and name not in _SHELL_OWNED:
             variables[name] = value
     return variables
 

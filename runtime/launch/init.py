@@ -3,7 +3,10 @@ view, starts the payload, passes every signal on to it, reaps every orphan, and 
 the payload's status (128+N when the payload dies of signal N)."""
 
 import os
-import signal
+
+# signal's C half: the same calls and numbers, without the enum wrappers, whose import
+# would cost each container start several milliseconds.
+import _signal as signal
 
 from jupytainer.runtime.errors import JupytainerError
 from jupytainer.runtime.launch import syscalls as sc

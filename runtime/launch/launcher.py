@@ -6,7 +6,10 @@ fork, not a new interpreter.
 """
 
 import os
-import signal
+
+# signal's C half: the same calls and numbers, without the enum wrappers, whose import
+# would cost each container start several milliseconds.
+import _signal as signal
 
 from jupytainer.runtime.errors import JupytainerError
 from jupytainer.runtime.image import resolve_image

@@ -1,10 +1,9 @@
 """What a caller may ask of a container: Apptainer's action flags as one value."""
 
-from dataclasses import dataclass, field
+from jupytainer.runtime.record import Record
 
 
-@dataclass
-class ContainerOptions:
+class ContainerOptions(Record):
     """The flags of `exec`, `run`, `shell` and `test`, with Apptainer's meanings.
 
     binds are raw `src[:dst[:ro|rw]]` specifications (comma lists and `\\,`/`\\:` escapes
@@ -14,24 +13,24 @@ class ContainerOptions:
     launcher's own environment as the one the container starts from.
     """
 
-    binds: list[str] = field(default_factory=list)
+    binds: list[str] = []
     home: str | None = None
     no_home: bool = False
     contain: bool = False
     containall: bool = False
     cleanenv: bool = False
-    env: dict[str, str] = field(default_factory=dict)
-    env_files: list[str] = field(default_factory=list)
+    env: dict[str, str] = {}
+    env_files: list[str] = []
     pwd: str | None = None
     writable: bool = False
     writable_tmpfs: bool = False
-    overlays: list[str] = field(default_factory=list)
+    overlays: list[str] = []
     fakeroot: bool = False
     hostname: str | None = None
     ipc: bool = False
     net: bool = False
     pid: bool = True
-    no_mount: list[str] = field(default_factory=list)
+    no_mount: list[str] = []
     unsquash: bool = False
     app: str | None = None
     instance: str | None = None

@@ -67,9 +67,7 @@ class Plan:
 def effective(options: ContainerOptions) -> ContainerOptions:
     """A copy of options with --containall spelled out as what it implies (the caller's
     options, which a kernel reuses for every restart, stay as they were)."""
-    from dataclasses import replace
-
-    options = replace(options)
+    options = options.replace()
     if options.containall:
         options.contain = True
         options.ipc = True

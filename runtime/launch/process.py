@@ -7,7 +7,6 @@ import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
 from pathlib import Path
 
 from jupytainer.runtime.errors import JupytainerError
@@ -62,7 +61,7 @@ def start_container(image: str | Path, action: str, args: list[str],
     resolve_image(image)
     reader, writer = os.pipe()
     request = json.dumps({"image": os.fspath(image), "action": action, "args": list(args),
-                          "options": asdict(options), "report_fd": writer,
+                          "options": options.as_dict(), "report_fd": writer,
                           "parent": os.getpid()})
     try:
         popen = _popen_from_a_lasting_thread(
