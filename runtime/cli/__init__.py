@@ -3,15 +3,17 @@
 Only the module of the verb being run is imported, so `jupytainer exec` does not pay for
 the builder or the Jupyter side. Adding a verb is one line in VERBS and a module that
 defines `configure(parser, verb)` and `run(args) -> int`; one module may serve several
-verbs (exec, run, shell, test), and finds which in `args.verb`.
+verbs (exec, run, shell, test), and finds which in `args.verb`. A verb module may also
+define `quick_parse(verb, words)`, which parses plain command lines without argparse (see
+quickparse) so that starting a container stays fast; argparse handles everything else.
 """
 
-import argparse
 import importlib
 import sys
 
 from jupytainer import __version__
 from jupytainer.runtime import log
+from jupytainer.runtime.cli import quickparse
 from jupytainer.runtime.errors import JupytainerError
 
 # verb -> (module that implements it, one-line summary for `jupytainer --help`)
@@ -44,12 +46,22 @@ VERBS: dict[str, tuple[str, str]] = {
 
 EXIT_USAGE = 255
 
+# The global flags: spellings -> destination.
+GLOBAL_FLAGS = [
+    (("-d", "--debug"), "debug"),
+    (("-v", "--verbose"), "verbose"),
+    (("-q", "--quiet"), "quiet"),
+    (("-s", "--silent"), "silent"),
+    (("--version",), "version"),
+    (("-h", "--help"), "help"),
+]
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     global_args, verb_args = _split_global(argv)
-    options, unknown = _global_parser().parse_known_args(global_args)
+    options, unknown = _parse_global(global_args)
     log.set_level(_verbosity(options))
     if unknown:
         log.fatal(f"unknown global option {unknown[0]}: run 'jupytainer --help'")
@@ -74,18 +86,30 @@ def _split_global(argv: list[str]) -> tuple[list[str], list[str]]:
     return argv, []
 
 
-def _global_parser() -> argparse.ArgumentParser:
+def _parse_global(words: list[str]) -> tuple[object, list[str]]:
+    """The global options and the words that are none of them."""
+    flags = {flag: (quickparse.SWITCH, dest) for spellings, dest in GLOBAL_FLAGS
+             for flag in spellings}
+    found = quickparse.parse(words, flags, [])
+    if found is None:
+        return _global_parser().parse_known_args(words)
+
+    import types
+
+    values = {dest: False for _, dest in GLOBAL_FLAGS}
+    return types.SimpleNamespace(**{**values, **found}), []
+
+
+def _global_parser() -> "argparse.ArgumentParser":
+    import argparse
+
     parser = argparse.ArgumentParser(prog="jupytainer", add_help=False)
-    parser.add_argument("-d", "--debug", action="store_true")
-    parser.add_argument("-v", "--verbose", action="store_true")
-    parser.add_argument("-q", "--quiet", action="store_true")
-    parser.add_argument("-s", "--silent", action="store_true")
-    parser.add_argument("--version", action="store_true")
-    parser.add_argument("-h", "--help", action="store_true")
+    for spellings, dest in GLOBAL_FLAGS:
+        parser.add_argument(*spellings, dest=dest, action="store_true")
     return parser
 
 
-def _verbosity(options: argparse.Namespace) -> int:
+def _verbosity(options: "argparse.Namespace") -> int:
     if options.debug:
         return log.DEBUG
     if options.verbose:
@@ -115,13 +139,14 @@ def _run_verb(verb: str, args: list[str], debug: bool) -> int:
         log.fatal(f"unknown verb '{verb}': run 'jupytainer --help' for the list")
         return EXIT_USAGE
     module = importlib.import_module(VERBS[verb][0])
-    parser = argparse.ArgumentParser(prog=f"jupytainer {verb}", description=VERBS[verb][1])
-    module.configure(parser, verb)
-    parser.set_defaults(verb=verb)
-    try:
-        options = parser.parse_args(args)
-    except SystemExit as stop:
-        return 0 if stop.code == 0 else EXIT_USAGE
+    quick_parse = getattr(module, "quick_parse", None)
+    options = quick_parse(verb, args) if quick_parse else None
+    if options is None:
+        try:
+            options = verb_parser(verb, module).parse_args(args)
+        except SystemExit as stop:
+            return 0 if stop.code == 0 else EXIT_USAGE
+    options.verb = verb
     try:
         return module.run(options)
     except JupytainerError as failure:
@@ -132,3 +157,13 @@ def _run_verb(verb: str, args: list[str], debug: bool) -> int:
     except KeyboardInterrupt:
         log.fatal("interrupted")
         return 130
+
+
+def verb_parser(verb: str, module) -> "argparse.ArgumentParser":
+    """The argparse parser of a verb, as its module configures it."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=f"jupytainer {verb}", description=VERBS[verb][1])
+    module.configure(parser, verb)
+    parser.set_defaults(verb=verb)
+    return parser

@@ -4,10 +4,10 @@ Flags have Apptainer's names and meanings; each may also be set in the environme
 APPTAINER_<NAME>, JUPYTAINER_<NAME> or SINGULARITY_<NAME> (such as APPTAINER_CONTAIN=1).
 """
 
-import argparse
 import os
 import sys
 
+from jupytainer.runtime.cli import quickparse
 from jupytainer.runtime.errors import JupytainerError
 
 ENV_PREFIXES = ("JUPYTAINER_", "APPTAINER_", "SINGULARITY_")
@@ -54,8 +54,10 @@ LISTS = [
 LIST_ENVIRONMENT = {"overlays": "OVERLAY", "env_files": "ENV_FILE", "no_mount": "NO_MOUNT"}
 
 
-def configure(parser: argparse.ArgumentParser, verb: str) -> None:
+def configure(parser: "argparse.ArgumentParser", verb: str) -> None:
     """The flags of one of exec, run, shell, test."""
+    import argparse
+
     add_runtime_flags(parser)
     parser.add_argument("image", help="a SIF image, a sandbox directory, or "
                         "instance://NAME (a running instance)")
@@ -66,7 +68,33 @@ def configure(parser: argparse.ArgumentParser, verb: str) -> None:
                         "arguments for the container's script")
 
 
-def add_runtime_flags(parser: argparse.ArgumentParser) -> None:
+def quick_parse(verb: str, words: list[str]) -> "types.SimpleNamespace | None":
+    """What configure's parser would make of words, when they are plain enough to parse
+    without argparse (see quickparse); None otherwise."""
+    import types
+
+    positionals = ["image", "command"] if verb == "exec" else ["image"]
+    found = quickparse.parse(words, _flag_kinds(), positionals, remainder="args")
+    if found is None:
+        return None
+    options = {dest: _env_flag(env_name) for _, dest, _, env_name in SWITCHES}
+    options.update({dest: _env_value(env_name) for _, dest, _, env_name in VALUES})
+    options.update({dest: [] for _, dest, _ in LISTS})
+    options.update(found)
+    return types.SimpleNamespace(**options)
+
+
+def _flag_kinds() -> dict[str, tuple[str, str]]:
+    """Every spelling of the runtime flags -> (quickparse kind, destination)."""
+    kinds = {}
+    for table, kind in ((SWITCHES, quickparse.SWITCH), (VALUES, quickparse.VALUE),
+                        (LISTS, quickparse.APPEND)):
+        for flags, dest, *_ in table:
+            kinds.update((flag, (kind, dest)) for flag in flags)
+    return kinds
+
+
+def add_runtime_flags(parser: "argparse.ArgumentParser") -> None:
     """The flags that say how a container runs (shared with `instance start`)."""
     for flags, dest, help_text, env_name in SWITCHES:
         parser.add_argument(*flags, dest=dest, action="store_true",
@@ -77,7 +105,7 @@ def add_runtime_flags(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(*flags, dest=dest, action="append", default=[], help=help_text)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: "argparse.Namespace") -> int:
     """Run the verb's action in the image; exits with the payload's status."""
     from jupytainer.runtime import log
     from jupytainer.runtime.launch.launcher import launch
@@ -109,7 +137,7 @@ def _join(uri: str, action: str, arguments: list[str], options) -> int:
     return join(instance.pid, instance.image, action, arguments, options)
 
 
-def options_from(args: argparse.Namespace):
+def options_from(args: "argparse.Namespace"):
     """ContainerOptions from parsed flags (and the environment's defaults)."""
     from jupytainer.runtime.launch.options import ContainerOptions
 
