@@ -167,8 +167,12 @@ def _extracted_metadata(image: Image) -> Iterator[str]:
         command = ["unsquashfs", "-no-xattrs", "-quiet", "-no-progress",
                    "-o", str(image.partition_offset), "-d", root, image.path,
                    METADATA_DIR, APPS_DIR]
-        result = subprocess.run(command, capture_output=True, text=True,
-                                stdin=subprocess.DEVNULL)
+        try:
+            result = subprocess.run(command, capture_output=True, text=True,
+                                    stdin=subprocess.DEVNULL)
+        except FileNotFoundError:
+            raise JupytainerError(f"cannot read the metadata of {image.path}: unsquashfs is "
+                                  "not installed (it comes with squashfs-tools)") from None
         if result.returncode != 0 or not os.path.isdir(root):
             reason = (result.stderr.strip().splitlines() or ["unsquashfs failed"])[-1]
             raise JupytainerError(f"cannot read the metadata of {image.path} (unsquashfs: "

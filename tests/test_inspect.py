@@ -3,6 +3,8 @@ Apptainer-built busybox SIF, and a sandbox and SIFs with and without inspect-met
 made here."""
 
 import json
+import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -311,3 +313,18 @@ def test_files_of_the_apptainer_image_give_its_stored_metadata(busybox_sif, tmp_
 
     assert json.loads(inspect_all(read_root(str(root)))) == stored
     assert inspect("--all", root).stdout == inspect("--all", busybox_sif).stdout
+
+
+def test_missing_unsquashfs_is_one_fatal_line_naming_the_package(plain_sif, tmp_path):
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("sh", "cat"):
+        (tools / tool).symlink_to(shutil.which(tool))
+    env = {**os.environ, "PATH": str(tools)}
+
+    result = subprocess.run([str(JUPYTAINER), "inspect", str(plain_sif)], capture_output=True,
+                            text=True, env=env)
+
+    assert result.returncode == 255
+    assert result.stderr.count("\n") == 1
+    assert "unsquashfs is not installed (it comes with squashfs-tools)" in result.stderr
