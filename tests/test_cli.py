@@ -1,5 +1,6 @@
 """The command line's own behaviour: version, help, and how it reports mistakes."""
 
+import os
 import subprocess
 
 from conftest import JUPYTAINER
@@ -42,3 +43,14 @@ def test_no_verb_shows_usage_and_fails():
     result = jupytainer()
     assert result.returncode == 255
     assert "Usage: jupytainer" in result.stdout
+
+
+def test_help_into_a_closed_pipe_prints_no_traceback():
+    reader, writer = os.pipe()
+    os.close(reader)
+    result = subprocess.run([str(JUPYTAINER), "--help"], stdout=writer, stderr=subprocess.PIPE,
+                            text=True)
+    os.close(writer)
+
+    assert result.returncode == 141
+    assert result.stderr == ""

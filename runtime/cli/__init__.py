@@ -9,6 +9,7 @@ quickparse) so that starting a container stays fast; argparse handles everything
 """
 
 import importlib
+import os
 import sys
 
 from jupytainer import __version__
@@ -60,6 +61,18 @@ GLOBAL_FLAGS = [
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
+    try:
+        status = _main(argv)
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        # The reader went away (`jupytainer --help | head`): say nothing more to it, not even
+        # at exit, when Python flushes what is left.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _main(argv: list[str]) -> int:
     global_args, verb_args = _split_global(argv)
     options, unknown = _parse_global(global_args)
     log.set_level(_verbosity(options))
