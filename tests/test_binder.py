@@ -2,7 +2,6 @@
 notebooks run headless from start to end, as root and as an unprivileged user, so that
 they keep working."""
 
-import importlib.util
 import os
 import shutil
 import stat
@@ -18,7 +17,6 @@ DEMOS = sorted(path.name for path in (BINDER / "demos").glob("*.ipynb"))
 JUPYTER_EXECUTE = JUPYTAINER.parent / "jupyter-execute"
 # Filled as root once; the default image takes minutes to build (see the default image tests).
 SHARED_CACHE = CACHE / "default-image-cache"
-MAGICS_DEMO = "build-with-def.ipynb"
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +55,6 @@ def test_the_demos_are_the_three_the_readme_names():
 @pytest.mark.slow
 @pytest.mark.parametrize("demo", DEMOS)
 def test_a_demo_notebook_runs_headless(identity, default_image_cache, demo):
-    if demo == MAGICS_DEMO and importlib.util.find_spec("jupytainer.kernel.magics") is None:
-        pytest.skip("the magics module (jupytainer.kernel.magics) does not exist yet")
     shutil.copyfile(BINDER / "demos" / demo, identity.workdir / demo)
     identity.make_owned(identity.workdir / demo)
     data = identity.make_owned(_directory(identity.workdir / "jupyter-data"))
