@@ -102,17 +102,19 @@ def fuse_serve(argv: list[str], target: str, fstype: str, flags: int = 0) -> int
 
 def partition_digest(image_file: str, offset: int, size: int) -> str:
     """The sha256 of the partition's bytes, remembered per file version so that a file is
-    read in full only once."""
-    import hashlib
-
+    read in full only once. The memo's name is the version itself, not a hash of it: hashlib
+    (OpenSSL) costs more to import than the rest of a container start."""
     info = os.stat(image_file)
-    key = f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{offset}:{size}"
-    memo = os.path.join(cache.cache_dir("digests"), hashlib.sha256(key.encode()).hexdigest())
+    key = f"{info.st_dev}-{info.st_ino}-{info.st_size}-{info.st_mtime_ns}-{offset}-{size}"
+    memo = os.path.join(cache.cache_dir("digests"), key)
     try:
         with open(memo) as handle:
             return handle.read().strip()
     except FileNotFoundError:
         pass
+
+    import hashlib
+
     digest = hashlib.sha256()
     with open(image_file, "rb") as handle:
         handle.seek(offset)
