@@ -70,7 +70,7 @@ class Identity:
         """argv as this identity would run it."""
         if self.is_root:
             return argv
-        return ["runuser", "-u", self.name, "--", *argv]
+        return ["/usr/sbin/runuser", "-u", self.name, "--", *argv]
 
     def environment(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = {key: value for key, value in os.environ.items()

@@ -298,3 +298,12 @@ def test_pre_runs_on_the_host_before_the_bootstrap(identity):
         """)
 
     assert "squashfs-root/pre-ran" in partition_listing(image)
+
+
+def test_builds_with_an_ordinary_users_path(identity):
+    """Debian gives ordinary users a PATH without the sbin folders, where chroot and
+    debootstrap live; a build runs them as root would, so it finds them there too."""
+    image = built(identity, BUSYBOX_HEADER + "%post\n    touch /made\n",
+                  env={"PATH": "/usr/local/bin:/usr/bin:/bin"})
+
+    assert "squashfs-root/made" in partition_listing(image)

@@ -18,6 +18,7 @@ def build(options: BuildOptions) -> Path:
     """Build options.source into options.target; returns the target."""
     started = time.monotonic()
     log.info("Starting build...")
+    process.find_system_tools()
     target.check_target(options)
     definition = source.load_source(options)
     conversion = source.is_image(options.source)

@@ -11,6 +11,19 @@ import subprocess
 from jupytainer.runtime import log
 from jupytainer.runtime.errors import JupytainerError
 
+SYSTEM_TOOL_FOLDERS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+
+
+def find_system_tools() -> None:
+    """Let the build find chroot and debootstrap, which live in the sbin folders.
+
+    Debian gives ordinary users a PATH without them, yet a build runs those tools as root
+    would (in a user namespace when unprivileged), so it searches where root's PATH does.
+    """
+    folders = os.environ.get("PATH", "").split(os.pathsep)
+    missing = [folder for folder in SYSTEM_TOOL_FOLDERS if folder not in folders]
+    os.environ["PATH"] = os.pathsep.join([*filter(None, folders), *missing])
+
 
 def run_streamed(argv: list[str], *, env: dict[str, str] | None = None,
                  cwd: str | None = None, quiet: bool = False) -> int:
