@@ -54,3 +54,16 @@ def test_help_into_a_closed_pipe_prints_no_traceback():
 
     assert result.returncode == 141
     assert result.stderr == ""
+
+
+def test_a_mistyped_flag_or_subcommand_is_one_fatal_line_and_exit_255():
+    cases = {("build", "--forse", "x.sif", "x.def"): "unrecognized arguments: --forse",
+             ("exec",): "the following arguments are required",
+             ("instance", "sart"): "invalid choice: 'sart'"}
+    for args, reason in cases.items():
+        result = jupytainer(*args)
+        assert result.returncode == 255
+        [line] = result.stderr.splitlines()
+        command = args[0]
+        assert line.startswith(f"FATAL:   jupytainer {command}") and reason in line, line
+        assert line.endswith(f"run 'jupytainer {command} --help'"), line

@@ -176,7 +176,15 @@ def verb_parser(verb: str, module) -> "argparse.ArgumentParser":
     """The argparse parser of a verb, as its module configures it."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog=f"jupytainer {verb}", description=VERBS[verb][1])
+    class Parser(argparse.ArgumentParser):
+        """Reports a mistyped flag or subcommand as one FATAL line, like every other mistake
+        (argparse's own report is the whole usage block); subcommand parsers inherit it."""
+
+        def error(self, message: str):
+            log.fatal(f"{self.prog}: {message}: run '{self.prog} --help'")
+            sys.exit(2)
+
+    parser = Parser(prog=f"jupytainer {verb}", description=VERBS[verb][1])
     module.configure(parser, verb)
     parser.set_defaults(verb=verb)
     return parser
