@@ -160,6 +160,7 @@ def _list() -> int:
                  "IMAGE'")
         return 0
     width = max(len(kernel.name) for kernel in kernels)
+    shown = max(len(kernel.display_name) for kernel in kernels)
     for kernel in kernels:
-        print(f"{kernel.name:<{width}}  {kernel.display_name}  {kernel.image}")
+        print(f"{kernel.name:<{width}}  {kernel.display_name:<{shown}}  {kernel.image}")
     return 0

@@ -113,3 +113,14 @@ def test_the_argv_alone_starts_the_kernel_for_clients_that_ignore_provisioners(i
 
     assert "VERSION_CODENAME=bullseye" in answer["output"]
     assert setup.leftovers() == []
+
+
+def test_list_lines_up_the_image_column(identity, images):
+    setup = KernelSetup(identity)
+    assert setup.install(images.sif, "a", "--display-name", "Short").returncode == 0
+    assert setup.install(images.sif, "b", "--display-name", "A much longer name").returncode == 0
+
+    listed = identity.jupytainer("kernel", "list", env=setup.env).stdout.splitlines()
+
+    ours = [line for line in listed if line.split()[0] in ("a", "b")]
+    assert len(ours) == 2 and len({line.index(str(images.sif)) for line in ours}) == 1, listed
