@@ -35,11 +35,11 @@ def launch(image: str | os.PathLike, action: str, args: list[str],
     resolved = resolve_image(image)
     plan = make_plan(resolved, action, args, options, host_env)
     _open_root_filesystem(plan, options)
-    plan.session = _make_session_dir(host_env)
+    plan.session, held = _make_session_dir(host_env)
     try:
         return _run(plan, started)
     finally:
-        os.rmdir(plan.session)
+        _remove_session_dir(plan.session, held)
 
 
 def _open_root_filesystem(plan: Plan, options: ContainerOptions) -> None:
@@ -75,8 +75,14 @@ def _in_initial_user_namespace() -> bool:
     return os.stat("/proc/self/ns/user").st_ino == INITIAL_USER_NAMESPACE_INODE
 
 
-def _make_session_dir(host_env: dict[str, str]) -> str:
-    """An empty directory that init mounts the session tmpfs on, inside its namespace."""
+def _make_session_dir(host_env: dict[str, str]) -> tuple[str, int]:
+    """An empty directory that init mounts the session tmpfs on, inside its namespace, and
+    a descriptor holding a lock on it for this launcher's lifetime.
+
+    The lock, not the pid in the name, says the directory is in use: a launcher nested in
+    a container shares /tmp but not the pid namespace, so pids cannot tell who is alive,
+    while a lock on the same inode is seen from every namespace.
+    """
     base = host_env.get("XDG_RUNTIME_DIR", "")
     if not (base and os.access(base, os.W_OK | os.X_OK)):
         base = "/tmp"
@@ -85,23 +91,72 @@ def _make_session_dir(host_env: dict[str, str]) -> str:
         path = os.path.join(base, f"{SESSION_PREFIX}{os.getpid()}-{attempt}")
         try:
             os.mkdir(path, 0o700)
-            return path
         except FileExistsError:
             continue
+        held = _lock_session_dir(path)
+        if held is not None:
+            return path, held
     raise JupytainerError(f"cannot create a session directory in {base}: clean it up")
+
+
+def _lock_session_dir(path: str) -> int | None:
+    """A descriptor of path holding its lock; None if another launcher's cleanup removed
+    the directory between its creation and the lock."""
+    import fcntl
+
+    try:
+        held = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    fcntl.flock(held, fcntl.LOCK_EX)
+    if _same_file(held, path):
+        return held
+    os.close(held)
+    return None
+
+
+def _same_file(fd: int, path: str) -> bool:
+    try:
+        named = os.stat(path)
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
+
+
+def _remove_session_dir(path: str, held: int) -> None:
+    """Remove this launcher's directory, then drop its lock. The directory may be gone
+    already: a launcher of an older version judged it by its pid."""
+    try:
+        os.rmdir(path)
+    except FileNotFoundError:
+        pass
+    finally:
+        os.close(held)
 
 
 def _remove_stale_session_dirs(base: str) -> None:
     """Remove the empty session directories of launchers that were killed outright (they
-    could not clean up); other users' directories stay, as the sticky /tmp wants."""
+    could not clean up): those whose lock nobody holds. Other users' directories stay, as
+    the sticky /tmp wants."""
+    import fcntl
+
     for name in os.listdir(base):
-        if name.startswith(SESSION_PREFIX):
-            pid = name[len(SESSION_PREFIX):].split("-")[0]
-            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
-                try:
-                    os.rmdir(os.path.join(base, name))
-                except OSError:
-                    pass
+        if not name.startswith(SESSION_PREFIX):
+            continue
+        path = os.path.join(base, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if _same_file(fd, path):
+                os.rmdir(path)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
 
 def _run(plan: Plan, started) -> int:
