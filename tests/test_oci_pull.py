@@ -149,3 +149,16 @@ def test_oras_pull_of_a_container_image_says_to_use_docker(identity, pullable, r
     assert "is not a SIF artifact (no layer of type application/vnd.sylabs.sif.layer.v1.sif)" \
         ": pull it with docker:// instead" in result.stderr
     assert not list(identity.workdir.glob("*.sif"))
+
+
+def test_docker_pull_of_a_sif_artifact_says_to_use_oras(identity, sif_file, registry):
+    uri = f"oras://{registry.host}/sifs/{identity.name}-artifact:v1"
+    assert identity.jupytainer("push", sif_file, uri).returncode == 0
+
+    result = pull(identity, uri.replace("oras://", "docker://"))
+
+    assert result.returncode == 255
+    assert result.stderr.splitlines()[-1].endswith(
+        "is a SIF file stored as an ORAS artifact, not a container image: pull it with "
+        f"{uri} instead")
+    assert not list(identity.workdir.glob("*.sif"))

@@ -10,6 +10,7 @@ from jupytainer.runtime.oci.config import parse_config
 from jupytainer.runtime.oci.digests import short
 from jupytainer.runtime.oci.image import LayerBlob, LayerReport, SourceImage
 from jupytainer.runtime.oci.manifest import Descriptor, Platform
+from jupytainer.runtime.oci.oras import SIF_LAYER
 from jupytainer.runtime.oci.reference import ImageReference
 from jupytainer.runtime.oci.registry import RegistryClient
 
@@ -25,6 +26,9 @@ def open_registry(image: ImageReference, wanted: Platform, cache: BlobCache, *,
         return client.manifest(found.digest)[0]
 
     manifest, _ = media.resolve(body, kind, digest, read, wanted, str(image))
+    if any(layer.media_type == SIF_LAYER for layer in manifest.layers):
+        raise JupytainerError(f"{image} is a SIF file stored as an ORAS artifact, not a "
+                              f"container image: pull it with oras://{image} instead")
     if manifest.config.size > MAX_CONFIG_BYTES:
         raise JupytainerError(f"the image config of {image} is larger than 4 MiB: refusing it")
     config_path = client.fetch_blob(manifest.config.digest, manifest.config.size, cache)
