@@ -12,6 +12,8 @@ CASES = {
     "unknown bootstrap": ("Bootstrap: nosuch\n", [], "unknown bootstrap agent 'nosuch'"),
     "unavailable agent": ("Bootstrap: library\nFrom: alpine\n", [],
                           "Bootstrap: library is not available"),
+    "oras agent": ("Bootstrap: oras\nFrom: example.org/sifs/tool:1\n", [],
+                   "'jupytainer pull tool.sif oras://example.org/sifs/tool:1'"),
     "yum agent": ("Bootstrap: yum\nMirrorURL: http://example.invalid\n", [],
                   "'Bootstrap: docker'"),
     "busybox without mirror": ("Bootstrap: busybox\n", [], "needs MirrorURL"),

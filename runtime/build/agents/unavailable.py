@@ -8,8 +8,8 @@ from jupytainer.runtime.errors import JupytainerError
 ALTERNATIVES = {
     "library": "the Sylabs/Apptainer library service is not supported: pull the image with "
                "Apptainer and use 'Bootstrap: localimage', or use 'Bootstrap: docker'",
-    "oras": "ORAS registries are not supported: pull the SIF with Apptainer or oras and use "
-            "'Bootstrap: localimage'",
+    "oras": "pull the SIF first, 'jupytainer pull {file} oras://{source}', and use "
+            "'Bootstrap: localimage' with From: {file}",
     "shub": "Singularity Hub has been shut down: use 'Bootstrap: docker' or "
             "'Bootstrap: localimage' with a copy of the image",
     "yum": "RPM bootstraps need yum/dnf and rpm on the host: start from an RPM-based image "
@@ -29,5 +29,7 @@ ALTERNATIVES = {
 
 def bootstrap(stage: Stage, rootfs: Path, context) -> None:
     name = stage.bootstrap or ""
+    source = stage.header.get("from") or "REGISTRY/REPOSITORY:TAG"
+    file = source.rsplit("/", 1)[-1].split(":")[0] + ".sif"
     raise JupytainerError(f"Bootstrap: {name} is not available in jupytainer: "
-                          f"{ALTERNATIVES[name]}")
+                          + ALTERNATIVES[name].format(source=source, file=file))
