@@ -23,6 +23,8 @@ HANDLED = [
     ("run", ["img", "-B", "x", "--help", "--", "-c"]),
     ("run", ["--contain", "img", "a", "b"]),
     ("shell", ["--cleanenv", "img"]),
+    ("exec", ["--no-env", "A,B", "--no-env=C", "--no-eval", "img", "c"]),
+    ("shell", ["--shell", "/bin/ash", "img"]),
     ("test", ["-B", "/a", "img"]),
     ("run", ["instance://web", "x"]),
 ]
@@ -50,7 +52,8 @@ LEFT_TO_ARGPARSE = [
 ]
 
 VERB_ENVIRONMENT = {"APPTAINER_CONTAIN": "1", "JUPYTAINER_PWD": "/work",
-                    "SINGULARITY_HOSTNAME": "h", "APPTAINER_UNSQUASH": "no"}
+                    "SINGULARITY_HOSTNAME": "h", "APPTAINER_UNSQUASH": "no",
+                    "APPTAINER_NO_EVAL": "1", "JUPYTAINER_SHELL": "/bin/ash"}
 
 
 def argparse_result(verb: str, words: list[str]) -> dict:

@@ -21,6 +21,8 @@ SWITCHES = [
     (("-C", "--containall"), "containall", "--contain, and clean environment and IPC",
      "CONTAINALL"),
     (("-e", "--cleanenv"), "cleanenv", "do not pass the host environment on", "CLEANENV"),
+    (("--no-eval",), "no_eval", "take --env values and env files literally, without "
+     "shell evaluation", "NO_EVAL"),
     (("-w", "--writable"), "writable", "make a sandbox image writable", "WRITABLE"),
     (("--writable-tmpfs",), "writable_tmpfs",
      "let the container write to a temporary layer over the image", "WRITABLE_TMPFS"),
@@ -41,17 +43,21 @@ VALUES = [
     (("--hostname",), "hostname", "the container's host name (new UTS namespace)",
      "HOSTNAME"),
     (("--app",), "app", "run an app of a SCIF image", "APP"),
+    (("--shell",), "shell", "the shell that the shell verb starts", "SHELL"),
 ]
 LISTS = [
     (("-B", "--bind"), "binds", "SRC[:DST[:ro|rw]]: a bind mount (repeatable, comma lists)"),
     (("--env",), "env", "NAME=VALUE: set a variable in the container (repeatable)"),
     (("--env-file",), "env_files", "a file of variables to set (shell syntax)"),
+    (("--no-env",), "no_env",
+     "NAME: a host variable not to pass into the container (repeatable, comma lists)"),
     (("-o", "--overlay"), "overlays", "DIR[:ro]: an overlay directory (repeatable)"),
     (("--no-mount",), "no_mount",
      "a default mount to skip: proc, sys, dev, home, tmp, cwd, bind-paths, or a path"),
 ]
 # Lists that the environment can also give, comma separated.
-LIST_ENVIRONMENT = {"overlays": "OVERLAY", "env_files": "ENV_FILE", "no_mount": "NO_MOUNT"}
+LIST_ENVIRONMENT = {"overlays": "OVERLAY", "env_files": "ENV_FILE", "no_mount": "NO_MOUNT",
+                    "no_env": "NO_ENV"}
 
 
 def configure(parser: "argparse.ArgumentParser", verb: str) -> None:
@@ -152,7 +158,9 @@ def options_from(args: "argparse.Namespace"):
         env_files=lists["env_files"], pwd=args.pwd, writable=args.writable,
         writable_tmpfs=args.writable_tmpfs, overlays=lists["overlays"],
         fakeroot=args.fakeroot, hostname=args.hostname, ipc=args.ipc, net=args.net,
-        no_mount=lists["no_mount"], unsquash=args.unsquash, app=args.app)
+        no_mount=lists["no_mount"], unsquash=args.unsquash, app=args.app,
+        no_env=[name for spec in lists["no_env"] for name in spec.split(",") if name],
+        no_eval=args.no_eval, shell=args.shell)
 
 
 def _env_pairs(specs: list[str]) -> dict[str, str]:

@@ -8,8 +8,10 @@ class ContainerOptions(Record):
 
     binds are raw `src[:dst[:ro|rw]]` specifications (comma lists and `\\,`/`\\:` escapes
     allowed), applied after the default binds and in order. home is `src[:dst]`.
-    overlays are `DIR[:ro]`. no_mount names default mounts to skip (proc, sys, dev, devpts,
-    home, tmp, cwd, bind-paths) or absolute destinations. host_env, when set, replaces the
+    no_env names host variables not to forward; no_eval takes --env values and env files
+    literally; shell is the program the shell action starts. overlays are `DIR[:ro]`.
+    no_mount names default mounts to skip (proc, sys, dev, devpts, home, tmp, cwd,
+    bind-paths) or absolute destinations. host_env, when set, replaces the
     launcher's own environment as the one the container starts from.
     """
 
@@ -21,6 +23,9 @@ class ContainerOptions(Record):
     cleanenv: bool = False
     env: dict[str, str] = {}
     env_files: list[str] = []
+    no_env: list[str] = []
+    no_eval: bool = False
+    shell: str | None = None
     pwd: str | None = None
     writable: bool = False
     writable_tmpfs: bool = False

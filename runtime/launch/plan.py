@@ -254,6 +254,7 @@ def _environment(plan: Plan, options: ContainerOptions,
 
     request = EnvironmentRequest(
         cleanenv=options.cleanenv, env=dict(options.env), env_files=list(options.env_files),
+        no_env=list(options.no_env), no_eval=options.no_eval, shell=options.shell,
         home_dest=plan.home, image_path=plan.image.path,
         binds=[m.destination for m in plan.mounts if m.user], instance=options.instance,
         app=options.app, args=list(plan.args))
