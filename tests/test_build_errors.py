@@ -85,6 +85,18 @@ def test_missing_source(identity):
     assert_failed_cleanly(result, identity, "does not exist: give a definition file")
 
 
+def test_a_binary_file_given_as_definition_is_named_in_one_short_line(identity):
+    (identity.workdir / "tmp").mkdir()
+    binary = identity.workdir / "tool.def"
+    binary.write_bytes(open("/bin/busybox", "rb").read(4096))
+    identity.make_owned(binary)
+
+    result = build(identity, identity.workdir / "image.sif", binary)
+
+    assert_failed_cleanly(result, identity, f"{binary} is not a text file (it holds NUL bytes)")
+    assert len(result.stderr.splitlines()[-1]) < 200
+
+
 def test_target_directory_must_exist(identity):
     definition = write_definition(identity, "Bootstrap: scratch\n")
     result = build(identity, identity.workdir / "no" / "image.sif", definition)

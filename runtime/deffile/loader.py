@@ -28,4 +28,8 @@ def read_definition_text(path: str) -> str:
     except OSError as failure:
         raise DefinitionError(f"cannot read definition file {path}: "
                               f"{failure.strerror or failure}") from None
+
+    if b"\0" in data:
+        raise DefinitionError(f"{path} is not a text file (it holds NUL bytes): give a "
+                              "definition file, or an image as a SIF file or sandbox directory")
     return data.decode("utf-8", "surrogateescape")
