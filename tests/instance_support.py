@@ -43,16 +43,29 @@ def entry(identity, name: str) -> dict:
     return json.loads(found[0].read_text())
 
 
-def namespace_of(pid: int) -> int:
-    return os.stat(f"/proc/{pid}/ns/pid").st_ino
+class PidNamespace:
+    """A PID namespace, held open so that its inode number stays its own: the kernel gives
+    a freed namespace's number to the next one made, perhaps another test's container, whose
+    processes would then look like leftovers of this one."""
+
+    def __init__(self, pid: int) -> None:
+        self.fd = os.open(f"/proc/{pid}/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        self.inode = os.fstat(self.fd).st_ino
+
+    def __del__(self) -> None:
+        os.close(self.fd)
 
 
-def processes_in(pid_namespace: int) -> list[int]:
-    """Live processes of the PID namespace with that inode."""
+def namespace_of(pid: int) -> PidNamespace:
+    return PidNamespace(pid)
+
+
+def processes_in(namespace: PidNamespace) -> list[int]:
+    """Live processes of the PID namespace."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            if os.stat(f"/proc/{pid}/ns/pid").st_ino == pid_namespace and not _zombie(pid):
+            if os.stat(f"/proc/{pid}/ns/pid").st_ino == namespace.inode and not _zombie(pid):
                 found.append(int(pid))
         except OSError:
             continue

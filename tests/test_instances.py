@@ -104,6 +104,23 @@ def test_startscript_that_exits_at_once_leaves_a_running_instance(identity, serv
     assert not alive(state["pid"]) and not alive(state["ppid"])
 
 
+def test_stop_returns_after_processes_that_left_the_payloads_group(identity,
+                                                                   service_image):
+    # setsid puts the daemon out of the group init signals: only the end of the namespace
+    # (the kernel kills what is left when init exits) ends it, and stop waits for that.
+    state = start(identity, service_image, "daemons", "sh", "-c",
+                  "setsid sleep 100000 & setsid sh -c 'trap \"\" INT TERM; sleep 100000' &"
+                  " echo ready; exec sleep 100000")
+    namespace = namespace_of(state["pid"])
+    wait_for(lambda: "ready" in open(state["log_out"]).read(), "the daemons were started")
+    assert len(processes_in(namespace)) >= 4
+
+    stopped = stop(identity, "daemons")
+    assert stopped.returncode == 0, stopped.stderr
+    assert processes_in(namespace) == []
+    assert listed(identity) == {}
+
+
 def test_stop_escalates_when_the_startscript_ignores_sigint(identity, service_image):
     state = start(identity, service_image, "stubborn", "sh", "-c",
                   "trap '' INT; echo ready; while :; do sleep 1; done")
@@ -155,7 +172,7 @@ def test_ten_instances_started_at_once_all_run_and_all_stop(identity, service_im
     states = [entry(identity, name) for name in names]
     namespaces = {namespace_of(state["pid"]) for state in states}
     assert sorted(listed(identity)) == names
-    assert len(namespaces) == 10
+    assert len({namespace.inode for namespace in namespaces}) == 10
 
     stopped = stop(identity, "--all")
     assert stopped.returncode == 0, stopped.stderr
