@@ -4,7 +4,7 @@ outer one but not its pid namespace, and must leave the outer session alone."""
 import pytest
 from conftest import JUPYTAINER
 
-pytestmark = [pytest.mark.usefixtures("leaves_nothing_behind"), pytest.mark.slow]
+pytestmark = pytest.mark.usefixtures("leaves_nothing_behind")
 
 # The host's root as a sandbox image, so that the installed command and its Python run
 # inside the outer container as they do on the host.
