@@ -39,8 +39,13 @@ def host_arch() -> str:
 def resolve_image(reference: str | os.PathLike) -> Image:
     """Find what reference names and check that it can run here; JupytainerError if not."""
     path = os.path.abspath(os.fspath(reference))
-    if not os.path.exists(path):
-        raise JupytainerError(f"image {reference} does not exist: check the path")
+    try:
+        os.stat(path)
+    except PermissionError:
+        raise JupytainerError(f"cannot reach image {reference}: permission denied on a folder "
+                              "of its path") from None
+    except OSError:
+        raise JupytainerError(f"image {reference} does not exist: check the path") from None
     if os.path.isdir(path):
         return Image(path, is_sandbox=True)
     try:

@@ -29,6 +29,17 @@ def test_missing_image(identity):
     assert_one_fatal_line(result, "absent.sif does not exist")
 
 
+def test_image_behind_a_closed_folder(identity, tmp_path):
+    closed = tmp_path / "closed"
+    closed.mkdir(mode=0o700)
+    (closed / "notes.txt").write_text("not an image\n")
+    result = identity.jupytainer("exec", closed / "notes.txt", "true")
+    if identity.is_root:
+        assert_one_fatal_line(result, "is not a SIF image")
+    else:
+        assert_one_fatal_line(result, "permission denied on a folder of its path")
+
+
 def test_file_that_is_not_an_image(identity, images):
     result = identity.jupytainer("exec", images.not_sif, "true")
     assert_one_fatal_line(result, "is not a SIF image")
