@@ -10,7 +10,6 @@ build.md; the targets are at least 5x faster at no more than 1.15x the size.
 """
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -20,6 +19,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from saved import save_report
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -51,10 +52,7 @@ def main() -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "build.json").write_text(json.dumps(report, indent=2) + "\n")
-    (HERE / "results" / "build.md").write_text(_table(report))
-    print(_table(report))
+    save_report("build", report, _table(report))
     return 0 if report["meets_targets"] else 1
 
 

@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from saved import save_report
+
 HERE = Path(__file__).resolve().parent
 TEST_USER = "jupytainer-test"
 CONFIGURATIONS = ("a: provisioner, SIF", "b: bwrap, unpacked", "c: native ipykernel",
@@ -60,10 +62,7 @@ def main() -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "kernel.json").write_text(json.dumps(report, indent=2) + "\n")
-    (HERE / "results" / "kernel.md").write_text(_table(report))
-    print(_table(report))
+    save_report("kernel", report, _table(report))
     return 0 if report["meets_targets"] else 1
 
 

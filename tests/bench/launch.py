@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from saved import save_report
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
@@ -63,11 +65,7 @@ def main() -> int:
         for mount in mounts:
             subprocess.run(["umount", str(mount)], check=False)
         shutil.rmtree(scratch, ignore_errors=True)
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    (out / "launch.json").write_text(json.dumps(report, indent=2) + "\n")
-    (out / "launch.md").write_text(_markdown(report))
-    print(_markdown(report))
+    save_report("launch", report, _markdown(report))
     return 0
 
 

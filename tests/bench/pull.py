@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from saved import save_report
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
@@ -50,10 +52,7 @@ def main() -> int:
         stop_registry(registry)
         shutil.rmtree(scratch, ignore_errors=True)
 
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "pull.json").write_text(json.dumps(report, indent=2) + "\n")
-    (HERE / "results" / "pull.md").write_text(_table(report))
-    print(_table(report))
+    save_report("pull", report, _table(report))
     return 0 if report["meets_target"] else 1
 
 
