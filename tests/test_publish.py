@@ -149,8 +149,9 @@ def _jupytainer_pid(pid: int) -> int:
     """The jupytainer process itself: runuser, as the user's tests start it, does not pass
     SIGINT on, as a terminal would deliver it to the whole foreground group."""
     with open(f"/proc/{pid}/cmdline", "rb") as handle:
-        if not handle.read().startswith(b"runuser"):
-            return pid
+        program = handle.read().split(b"\0")[0]
+    if os.path.basename(program) != b"runuser":
+        return pid
     with open(f"/proc/{pid}/task/{pid}/children") as handle:
         return int(handle.read().split()[0])
 
